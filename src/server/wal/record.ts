@@ -1,0 +1,117 @@
+// The on-disk frame of one WAL record:
+//
+//   offset 0  u32 LE  data length in bytes
+//   offset 4  u8      type (1..255; 0 is reserved so an all-zero header is never a valid record)
+//   offset 5  u32 LE  CRC-32C over type byte + data, NOT chained to the previous record: each record
+//                     verifies on its own, which lets the reader look past a bad record to decide
+//                     whether it is a torn tail or corruption with good data after it
+//   offset 9  data
+//   then zero padding up to a multiple of 8 bytes, so every record starts 8-byte aligned (the reader
+//   only has to probe aligned offsets, and the CRC's word loads stay aligned in the file buffer).
+
+import { crc32c } from './crc32c.js';
+
+export interface WalRecord {
+  type: number;
+  data: Uint8Array;
+}
+
+export const HEADER_BYTES = 9;
+export const RECORD_ALIGN = 8;
+/** Far above any raft batch; a larger length field is treated as damage, not as a record. */
+export const MAX_RECORD_DATA_BYTES = 256 * 1024 * 1024;
+
+export function frameBytes(dataLength: number): number {
+  return (HEADER_BYTES + dataLength + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+}
+
+// CRC of the single type byte, per type: the seed the data's CRC continues from.
+const TYPE_SEEDS = Uint32Array.from({ length: 256 }, (_, t) => crc32c(Uint8Array.of(t)));
+
+export function recordCrc(type: number, data: Uint8Array, dataStart = 0, dataEnd = data.length): number {
+  return crc32c(data, TYPE_SEEDS[type & 0xff]!, dataStart, dataEnd);
+}
+
+export function assertValidRecord(r: WalRecord): void {
+  if (!Number.isInteger(r.type) || r.type < 1 || r.type > 255) {
+    throw new RangeError(`wal: record type must be an integer in 1..255, got ${r.type}`);
+  }
+  if (!(r.data instanceof Uint8Array)) throw new TypeError('wal: record data must be a Uint8Array');
+  if (r.data.length > MAX_RECORD_DATA_BYTES) {
+    throw new RangeError(`wal: record of ${r.data.length} bytes exceeds ${MAX_RECORD_DATA_BYTES}`);
+  }
+}
+
+/** Encodes records back to back into one buffer (the unit of one write). */
+export function encodeRecords(records: readonly WalRecord[]): Buffer {
+  let total = 0;
+  for (const r of records) {
+    assertValidRecord(r);
+    total += frameBytes(r.data.length);
+  }
+  const out = Buffer.alloc(total); // zeroed: padding must be zeros
+  let off = 0;
+  for (const r of records) {
+    out.writeUInt32LE(r.data.length, off);
+    out[off + 4] = r.type;
+    out.writeUInt32LE(recordCrc(r.type, r.data), off + 5);
+    out.set(r.data, off + HEADER_BYTES);
+    off += frameBytes(r.data.length);
+  }
+  if (off !== total) throw new Error(`wal: encoded ${off} bytes, expected ${total}`);
+  return out;
+}
+
+export type DecodeResult =
+  /** A verified record; `next` is the offset of the following frame. */
+  | { kind: 'record'; record: WalRecord; next: number }
+  /** Header bytes are all zero: unwritten (preallocated or lost) space, not a record. */
+  | { kind: 'zero' }
+  /** The frame runs past the end of the buffer (a short write), or the header itself is cut. */
+  | { kind: 'short' }
+  /** A complete frame that fails verification; `checkedBytes` is how much data the CRC read. */
+  | { kind: 'bad'; reason: string; checkedBytes: number };
+
+/**
+ * Decodes the frame at `off`. The returned record's data is a view into `buf` (no copy).
+ * Padding bytes are not checked: they carry no information and a flip there harms nothing.
+ */
+export function decodeRecordAt(buf: Uint8Array, off: number): DecodeResult {
+  if (off % RECORD_ALIGN !== 0) throw new Error(`wal: decode at unaligned offset ${off}`);
+  const remaining = buf.length - off;
+  if (remaining < HEADER_BYTES) return isZero(buf, off, buf.length) ? { kind: 'zero' } : { kind: 'short' };
+  if (isZero(buf, off, off + HEADER_BYTES)) return { kind: 'zero' };
+  const len = readU32(buf, off);
+  const type = buf[off + 4]!;
+  const crc = readU32(buf, off + 5);
+  if (type === 0) return { kind: 'bad', reason: 'record type 0', checkedBytes: 0 };
+  if (len > MAX_RECORD_DATA_BYTES) return { kind: 'bad', reason: `record length ${len} over the limit`, checkedBytes: 0 };
+  if (frameBytes(len) > remaining) {
+    // Without padding the data may still fit exactly: the writer never leaves a frame unpadded, so
+    // a frame cut anywhere (even only in its padding) is short.
+    return { kind: 'short' };
+  }
+  const dataStart = off + HEADER_BYTES;
+  const actual = recordCrc(type, buf, dataStart, dataStart + len);
+  if (actual !== crc) {
+    return {
+      kind: 'bad',
+      reason: `CRC mismatch (stored ${hex(crc)}, computed ${hex(actual)})`,
+      checkedBytes: len,
+    };
+  }
+  return { kind: 'record', record: { type, data: buf.subarray(dataStart, dataStart + len) }, next: off + frameBytes(len) };
+}
+
+export function isZero(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+function readU32(buf: Uint8Array, off: number): number {
+  return (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16) | (buf[off + 3]! << 24)) >>> 0;
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,123 @@
+// Reads the records of one segment and decides what a failure to decode means.
+//
+// A crash leaves the last segment in one of these states after the last durable record:
+//   - zeros to the end (nothing more written; preallocated space reads as zeros),
+//   - a frame cut short (the process died mid-write; the file ends inside the frame),
+//   - a partially persisted write (power loss: some 512-byte sectors of an unsynced write reached
+//     the disk, others still read as zeros), possibly with later complete records of that same
+//     write after the hole.
+// None of those can hold an acknowledged record after the damage: an acknowledged (fsynced) write
+// implies everything written before it is on disk too. So the tail is cut when the damage shows one
+// of those marks. A complete, zero-free frame with a bad CRC is bit rot, not a crash: if good records
+// follow it, or it is the last thing in the file, cutting it could drop acknowledged data silently,
+// so that is an error (as in etcd, whose decoder only treats a CRC failure as torn when a sector of
+// the record is all zeros). Any failure in a segment that is not the last one is an error.
+
+import { WalCorruptError } from './errors.js';
+import { decodeRecordAt, isZero, RECORD_ALIGN, type DecodeResult, type WalRecord } from './record.js';
+
+const SECTOR_BYTES = 512;
+
+export interface TornTail {
+  /** Offset of the first byte cut: the end of the last intact record. */
+  offset: number;
+  /** Bytes from `offset` up to the last non-zero byte of the file. */
+  truncatedBytes: number;
+  reason: string;
+}
+
+export interface SegmentScan {
+  records: WalRecord[];
+  /** Offset just after the last intact record: where the next append goes. */
+  end: number;
+  /** Non-null only for the last segment, when a torn tail must be cut at `tail.offset`. */
+  tail: TornTail | null;
+}
+
+export function scanSegment(buf: Uint8Array, file: string, isLast: boolean): SegmentScan {
+  const records: WalRecord[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const r = decodeRecordAt(buf, off);
+    if (r.kind === 'record') {
+      records.push(r.record);
+      off = r.next;
+      continue;
+    }
+    if (r.kind === 'zero' && isZero(buf, off, buf.length)) break; // clean end of written data
+    const tail = classifyFailure(buf, off, r, file, isLast);
+    return { records, end: off, tail };
+  }
+  return { records, end: Math.min(off, buf.length), tail: null };
+}
+
+function classifyFailure(
+  buf: Uint8Array,
+  off: number,
+  failure: Exclude<DecodeResult, { kind: 'record' }>,
+  file: string,
+  isLast: boolean,
+): TornTail {
+  const what = describe(failure);
+  if (!isLast) throw new WalCorruptError(`${what} in a segment that is not the last one`, file, off);
+  const nextGood = findNextRecord(buf, off + RECORD_ALIGN, file);
+  const regionEnd = nextGood ?? buf.length;
+  const hole = hasZeroSector(buf, off, regionEnd);
+  if (nextGood !== null && !hole) {
+    throw new WalCorruptError(
+      `${what}, followed by an intact record at offset ${nextGood} and no sign of a torn write`,
+      file,
+      off,
+    );
+  }
+  if (nextGood === null && !hole && failure.kind === 'bad') {
+    throw new WalCorruptError(`${what} in the final record, with no sign of a torn write`, file, off);
+  }
+  return { offset: off, truncatedBytes: lastNonZero(buf, off) - off, reason: what };
+}
+
+function describe(f: Exclude<DecodeResult, { kind: 'record' }>): string {
+  switch (f.kind) {
+    case 'zero':
+      return 'zeroed record header';
+    case 'short':
+      return 'record cut short by the end of the file';
+    case 'bad':
+      return f.reason;
+  }
+}
+
+// Probing every aligned offset could checksum far more bytes than the file holds when the bytes after
+// the damage are arbitrary data with plausible-looking headers; past this budget the scan gives up
+// and the caller must treat the damage as corruption (refusing is safe, guessing is not).
+const SCAN_BUDGET_FACTOR = 4;
+
+function findNextRecord(buf: Uint8Array, from: number, file: string): number | null {
+  let budget = SCAN_BUDGET_FACTOR * buf.length + (1 << 20);
+  for (let y = from; y + RECORD_ALIGN <= buf.length; y += RECORD_ALIGN) {
+    const r = decodeRecordAt(buf, y);
+    if (r.kind === 'record') return y;
+    if (r.kind === 'bad') budget -= r.checkedBytes;
+    if (budget < 0) {
+      throw new WalCorruptError('damaged region too large to classify as a torn tail', file, from - RECORD_ALIGN);
+    }
+  }
+  return null;
+}
+
+/** True if some part of [from, to), split at sector boundaries of the file, is all zeros. */
+function hasZeroSector(buf: Uint8Array, from: number, to: number): boolean {
+  let a = from;
+  while (a < to) {
+    const b = Math.min(to, (Math.floor(a / SECTOR_BYTES) + 1) * SECTOR_BYTES);
+    if (isZero(buf, a, b)) return true;
+    a = b;
+  }
+  return false;
+}
+
+function lastNonZero(buf: Uint8Array, from: number): number {
+  let i = buf.length;
+  while (i > from && buf[i - 1] === 0) i--;
+  return i;
+}
