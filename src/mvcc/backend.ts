@@ -1,0 +1,243 @@
+// The LevelDB backend, laid out like etcd's bbolt buckets: every key is one bucket-id byte followed by
+// the bucket's own key. Bucket ids follow the bucket names' byte order so that a full scan visits
+// buckets in the order bbolt does (the backend hash depends on it).
+//
+// Writes are staged in memory and reach LevelDB in one atomic batch on commit(); reads see staged
+// writes first, so callers never observe the difference. Scans merge a LevelDB snapshot with a copy of
+// the staged writes taken at the same instant, giving a consistent point-in-time view.
+
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Level } from 'level';
+
+export const BUCKETS = [
+  'alarm',
+  'auth',
+  'authRoles',
+  'authUsers',
+  'cluster',
+  'key',
+  'lease',
+  'members',
+  'members_removed',
+  'meta',
+] as const;
+
+export type BucketName = (typeof BUCKETS)[number];
+
+const BUCKET_ID: Record<BucketName, number> = Object.fromEntries(BUCKETS.map((b, i) => [b, i + 1])) as Record<
+  BucketName,
+  number
+>;
+
+type Db = Level<Buffer, Buffer>;
+interface NativeExtras {
+  approximateSize(start: Buffer, end: Buffer): Promise<number>;
+  compactRange(start: Buffer, end: Buffer): Promise<void>;
+}
+type Staged = Map<string, Buffer | null>;
+
+export interface ScanEntry {
+  key: Buffer;
+  value: Buffer;
+}
+
+function prefixed(bucket: BucketName, key: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(key.length + 1);
+  b[0] = BUCKET_ID[bucket];
+  b.set(key, 1);
+  return b;
+}
+
+function bucketEnd(bucket: BucketName): Buffer {
+  return Buffer.from([BUCKET_ID[bucket] + 1]);
+}
+
+/** A point-in-time cursor over one bucket's [gte, lt) range. Always close() it. */
+export class ScanCursor {
+  private overlayPos = 0;
+  private dbDone = false;
+  private closed = false;
+
+  constructor(
+    private readonly it: ReturnType<Db['iterator']>,
+    private readonly snapshot: ReturnType<Db['snapshot']>,
+    private readonly overlay: Array<[Buffer, Buffer | null]>,
+  ) {}
+
+  /** Up to about `limit` entries in key order; an empty array means the scan is over. */
+  async next(limit: number): Promise<ScanEntry[]> {
+    for (;;) {
+      if (this.closed) throw new Error('backend: scan cursor used after close');
+      if (this.dbDone && this.overlayPos >= this.overlay.length) return [];
+      let db: Array<[Buffer, Buffer]> = [];
+      if (!this.dbDone) {
+        db = (await this.it.nextv(limit)) as Array<[Buffer, Buffer]>;
+        if (db.length < limit) this.dbDone = true;
+      }
+      const bound = this.dbDone ? null : db[db.length - 1]![0];
+      const out: ScanEntry[] = [];
+      let i = 0;
+      for (;;) {
+        const d = i < db.length ? db[i] : undefined;
+        let o = this.overlayPos < this.overlay.length ? this.overlay[this.overlayPos] : undefined;
+        if (o !== undefined && bound !== null && Buffer.compare(o[0], bound) > 0) o = undefined;
+        if (d === undefined && o === undefined) break;
+        const c = d === undefined ? 1 : o === undefined ? -1 : Buffer.compare(d[0], o[0]);
+        if (c < 0) {
+          out.push({ key: d![0].subarray(1), value: d![1] });
+          i++;
+        } else {
+          if (o![1] !== null) out.push({ key: o![0].subarray(1), value: o![1] });
+          this.overlayPos++;
+          if (c === 0) i++;
+        }
+      }
+      if (out.length > 0 || (this.dbDone && this.overlayPos >= this.overlay.length)) return out;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.it.close();
+    await this.snapshot.close();
+  }
+}
+
+export class Backend {
+  private staged: Staged = new Map();
+  private flushing: Staged | null = null;
+  private commitChain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly db: Db,
+    readonly dir: string,
+  ) {}
+
+  static async open(dir: string): Promise<Backend> {
+    const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    return new Backend(db, dir);
+  }
+
+  put(bucket: BucketName, key: Uint8Array, value: Buffer): void {
+    this.staged.set(prefixed(bucket, key).toString('latin1'), value);
+  }
+
+  delete(bucket: BucketName, key: Uint8Array): void {
+    this.staged.set(prefixed(bucket, key).toString('latin1'), null);
+  }
+
+  /** The staged value (null: staged delete), or undefined when only LevelDB knows. Synchronous. */
+  private stagedValue(id: string): Buffer | null | undefined {
+    const s = this.staged.get(id);
+    if (s !== undefined) return s;
+    return this.flushing?.get(id);
+  }
+
+  async get(bucket: BucketName, key: Uint8Array): Promise<Buffer | undefined> {
+    const pk = prefixed(bucket, key);
+    const s = this.stagedValue(pk.toString('latin1'));
+    if (s !== undefined) return s ?? undefined;
+    return this.db.get(pk);
+  }
+
+  /** A consistent scan of [gte, lt) within a bucket (lt null: to the bucket's end). */
+  scan(bucket: BucketName, gte: Uint8Array, lt: Uint8Array | null): ScanCursor {
+    const lo = prefixed(bucket, gte);
+    const hi = lt === null ? bucketEnd(bucket) : prefixed(bucket, lt);
+    const loId = lo.toString('latin1');
+    const hiId = hi.toString('latin1');
+    const merged = new Map<string, Buffer | null>();
+    for (const src of [this.flushing, this.staged]) {
+      if (!src) continue;
+      for (const [id, v] of src) if (id >= loId && id < hiId) merged.set(id, v);
+    }
+    const overlay: Array<[Buffer, Buffer | null]> = [...merged.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([id, v]) => [Buffer.from(id, 'latin1'), v]);
+    const snapshot = this.db.snapshot();
+    const it = this.db.iterator({ gte: lo, lt: hi, snapshot });
+    return new ScanCursor(it, snapshot, overlay);
+  }
+
+  /** Persist everything staged so far in one atomic LevelDB batch. Commits run one at a time. */
+  commit(): Promise<void> {
+    const run = this.commitChain.then(() => this.flush());
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.staged.size === 0) return;
+    const batch = this.staged;
+    this.staged = new Map();
+    this.flushing = batch;
+    const ops = [...batch].map(([id, v]) =>
+      v === null
+        ? { type: 'del' as const, key: Buffer.from(id, 'latin1') }
+        : { type: 'put' as const, key: Buffer.from(id, 'latin1'), value: v },
+    );
+    try {
+      await this.db.batch(ops);
+    } catch (e) {
+      // Keep the writes readable and retryable; newer staged writes win.
+      for (const [id, v] of batch) if (!this.staged.has(id)) this.staged.set(id, v);
+      throw e;
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  /**
+   * Writes that bypass staging, for history that is already logically gone (physical compaction).
+   * They must never touch a key that is staged.
+   */
+  async writeDirect(ops: Array<{ bucket: BucketName; key: Uint8Array; value: Buffer | null }>): Promise<void> {
+    await this.db.batch(
+      ops.map((o) =>
+        o.value === null
+          ? { type: 'del' as const, key: prefixed(o.bucket, o.key) }
+          : { type: 'put' as const, key: prefixed(o.bucket, o.key), value: o.value },
+      ),
+    );
+  }
+
+  /** Bytes of all files in the LevelDB directory. */
+  async size(): Promise<number> {
+    let total = 0;
+    for (const name of await readdir(this.dir)) {
+      try {
+        total += (await stat(join(this.dir, name))).size;
+      } catch {
+        // A file compacted away between readdir and stat no longer counts.
+      }
+    }
+    return total;
+  }
+
+  /** LevelDB's estimate of the bytes the live data occupies. */
+  async sizeInUse(): Promise<number> {
+    return this.native().approximateSize(Buffer.from([0]), Buffer.from([0xff]));
+  }
+
+  async compactAll(): Promise<void> {
+    await this.commitChain;
+    await this.native().compactRange(Buffer.from([0]), Buffer.from([0xff]));
+  }
+
+  /** On Node, `level` is classic-level, which has these two beyond the abstract-level surface. */
+  private native(): NativeExtras {
+    const db = this.db as unknown as Partial<NativeExtras>;
+    if (typeof db.approximateSize !== 'function' || typeof db.compactRange !== 'function') {
+      throw new Error('backend: this level implementation lacks approximateSize/compactRange');
+    }
+    return db as NativeExtras;
+  }
+
+  async close(): Promise<void> {
+    await this.commitChain;
+    await this.db.close();
+  }
+}
