@@ -1,0 +1,121 @@
+// Applies committed log entries to the store, deterministically: the same entries applied to the same
+// state give the same state on every member. Each entry's effect and its index go into the store in the
+// same commit; an entry at or below the store's consistent index was applied before a restart and is
+// skipped. The handler that proposed an entry is woken with the result through PendingRequests.
+import { EtcdError } from '../mvcc/errors.js';
+import type { MvccStore } from '../mvcc/store.js';
+import type {
+  CompactionResponse,
+  DeleteRangeResponse,
+  Lease,
+  PutResponse,
+  ResponseHeader,
+  TxnResponse,
+} from '../mvcc/types.js';
+import type { CommittedEntry } from './log/consensusLog.js';
+import type { Alarms, AlarmMemberEntry } from './alarms.js';
+import type { PendingRequests } from './pendingRequests.js';
+import { decodeInternalRaftRequest } from './proto/codec.js';
+import * as convert from './proto/convert.js';
+import type * as pb from './proto/messages.js';
+
+/** What each kind of entry gives the handler that proposed it. */
+export interface ApplyResults {
+  put: PutResponse;
+  delete_range: DeleteRangeResponse;
+  txn: TxnResponse;
+  compaction: CompactionResponse;
+  lease_grant: Lease;
+  lease_revoke: ResponseHeader;
+  lease_checkpoint: ResponseHeader;
+  alarm: AlarmMemberEntry[];
+}
+export type ApplyKind = keyof ApplyResults;
+
+export interface ApplierHooks {
+  /** A lease was granted or revoked by an applied entry (the lease clock follows). */
+  leaseGranted(lease: Lease): void;
+  leaseRevoked(id: bigint): void;
+  /** Called after every applied batch with the new applied index. */
+  applied(index: number): void;
+}
+
+export class Applier {
+  constructor(
+    private readonly store: MvccStore,
+    private readonly alarms: Alarms,
+    private readonly pending: PendingRequests<unknown>,
+    private readonly hooks: ApplierHooks,
+  ) {}
+
+  async applyBatch(entries: readonly CommittedEntry[]): Promise<void> {
+    const outcomes: Array<{ id: bigint; ok: true; value: unknown } | { id: bigint; ok: false; error: Error }> = [];
+    let last = this.store.consistentIndex;
+    for (const entry of entries) {
+      if (entry.index <= this.store.consistentIndex) continue;
+      if (entry.index !== last + 1 && last !== 0) {
+        throw new Error(`invariant: applying index ${entry.index} after ${last}`);
+      }
+      last = entry.index;
+      if (entry.data.length === 0) {
+        // An empty entry (a new leader's no-op) changes nothing but the applied index.
+        this.store.setConsistentIndex(entry.index, entry.term);
+        continue;
+      }
+      const request = decodeInternalRaftRequest(entry.data);
+      const id = BigInt(request.header?.ID ?? request.ID);
+      try {
+        const value = await this.applyOne(request);
+        outcomes.push({ id, ok: true, value });
+      } catch (error) {
+        // Only etcd's own request errors are outcomes; anything else is a bug and must stop the member.
+        if (!(error instanceof EtcdError)) throw error;
+        outcomes.push({ id, ok: false, error });
+      }
+      this.store.setConsistentIndex(entry.index, entry.term);
+    }
+    await this.store.commit();
+    this.hooks.applied(this.store.consistentIndex);
+    for (const o of outcomes) {
+      this.pending.trigger(o.id, o.ok ? { ok: true, value: o.value } : { ok: false, error: o.error });
+    }
+  }
+
+  private async applyOne(request: pb.InternalRaftRequest): Promise<ApplyResults[ApplyKind] | undefined> {
+    switch (request.request) {
+      case 'put':
+        this.alarms.assertWritable();
+        return this.store.applyPut(convert.putRequestFromProto(request.put));
+      case 'delete_range':
+        return this.store.applyDeleteRange(convert.deleteRangeRequestFromProto(request.delete_range));
+      case 'txn': {
+        const txn = convert.txnRequestFromProto(request.txn);
+        if (convert.txnHasPuts(txn)) this.alarms.assertWritable();
+        return this.store.applyTxn(txn);
+      }
+      case 'compaction':
+        return this.store.applyCompaction(convert.compactionRequestFromProto(request.compaction));
+      case 'lease_grant': {
+        this.alarms.assertWritable();
+        const lease = this.store.applyLeaseGrant(BigInt(request.lease_grant.ID), Number(request.lease_grant.TTL));
+        this.hooks.leaseGranted(lease);
+        return lease;
+      }
+      case 'lease_revoke': {
+        const id = BigInt(request.lease_revoke.ID);
+        const header = await this.store.applyLeaseRevoke(id);
+        this.hooks.leaseRevoked(id);
+        return header;
+      }
+      case 'lease_checkpoint':
+        for (const cp of request.lease_checkpoint.checkpoints) {
+          this.store.applyLeaseCheckpoint(BigInt(cp.ID), Number(cp.remaining_TTL));
+        }
+        return { revision: this.store.currentRevision };
+      case 'alarm':
+        return this.alarms.apply(request.alarm);
+      default:
+        throw new Error(`invariant: log entry with unsupported request ${String(request.request)}`);
+    }
+  }
+}

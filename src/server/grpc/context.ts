@@ -1,0 +1,54 @@
+// What the gRPC services need from the member. The services translate between the wire and this; the
+// member decides how (the single-member log now, Raft later) without the services knowing.
+import type { MvccStore } from '../../mvcc/store.js';
+import type { Alarms } from '../alarms.js';
+import type { ApplyKind, ApplyResults } from '../applier.js';
+import type { LeaseClock } from '../lease/leaseClock.js';
+import type { HeaderIdentity } from '../proto/convert.js';
+import type { InternalRequestBodies, ResponseHeader } from '../proto/messages.js';
+import type { RequestIdGenerator } from '../requestIds.js';
+
+export interface MemberInfo {
+  id: bigint;
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+export interface ServiceLimits {
+  maxTxnOps: number;
+  maxRequestBytes: number;
+  quotaBackendBytes: number;
+}
+
+export interface MemberContext {
+  readonly store: MvccStore;
+  readonly alarms: Alarms;
+  readonly leaseClock: LeaseClock;
+  readonly ids: RequestIdGenerator;
+  readonly limits: ServiceLimits;
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
+  readonly progressNotifyIntervalMs: number;
+  /** The etcd API version reported by Status (a semver >= 3.5.13). */
+  readonly etcdVersion: string;
+  header(revision?: number): ResponseHeader;
+  /** Who answers: cluster, member and term, for converters that build nested headers. */
+  identity(): HeaderIdentity;
+  /** Proposes one request through the log and resolves with what applying it gave. */
+  propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K]): Promise<ApplyResults[K]>;
+  /** Resolves when this member has applied everything committed before the call (ReadIndex). */
+  linearizableBarrier(): Promise<void>;
+  members(): MemberInfo[];
+  status(): { leader: bigint; raftIndex: number; raftTerm: number; appliedIndex: number; isLearner: boolean };
+  /** The store's size as the quota sees it (cached; refreshed after commits). */
+  dbSize(): number;
+  /**
+   * etcd's backend quota: when a write of `cost` bytes would pass --quota-backend-bytes, raises the
+   * NOSPACE alarm (through the log) and throws etcd's "database space exceeded".
+   */
+  checkQuota(cost: number): Promise<void>;
+  /** Makes `target` the leader and resolves once it is (MoveLeader). */
+  transferLeadership(target: bigint): Promise<void>;
+}

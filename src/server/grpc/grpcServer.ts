@@ -1,0 +1,56 @@
+// The client-facing gRPC server: etcd's six services on every --listen-client-urls address, with
+// etcd's message limits and keepalive policy (clients ping every 30 s; etcd allows pings every 5 s).
+import * as grpc from '@grpc/grpc-js';
+import type { ParsedUrl } from '../config/urls.js';
+import { AuthService, ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../proto/load.js';
+import { authService } from './authService.js';
+import { clusterService } from './clusterService.js';
+import type { MemberContext } from './context.js';
+import { kvService } from './kvService.js';
+import { leaseService } from './leaseService.js';
+import { maintenanceService } from './maintenanceService.js';
+import type { RpcObserver } from './unary.js';
+import { watchService } from './watchService.js';
+
+/** etcd's grpcOverheadBytes: the gRPC receive limit is --max-request-bytes plus this. */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export interface GrpcServerOptions {
+  maxRequestBytes: number;
+  maxConcurrentStreams: number;
+  keepaliveMinTimeMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
+}
+
+export function createGrpcServer(ctx: MemberContext, observer: RpcObserver, opts: GrpcServerOptions): grpc.Server {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    'grpc.max_send_message_length': 2 ** 31 - 1,
+    'grpc.max_concurrent_streams': Math.min(opts.maxConcurrentStreams, 2 ** 31 - 1),
+    'grpc.keepalive_time_ms': opts.keepaliveIntervalMs,
+    'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': opts.keepaliveMinTimeMs,
+  });
+  server.addService(KVService, kvService(ctx, observer));
+  server.addService(WatchService, watchService(ctx));
+  server.addService(LeaseService, leaseService(ctx, observer));
+  server.addService(ClusterService, clusterService(ctx, observer));
+  server.addService(MaintenanceService, maintenanceService(ctx, observer));
+  server.addService(AuthService, authService(ctx, observer));
+  return server;
+}
+
+/** grpc-js address for an etcd URL: `localhost` binds to 127.0.0.1 as etcd's listener does. */
+export function grpcAddress(url: ParsedUrl): string {
+  if (url.scheme === 'unix' || url.scheme === 'unixs') return `unix:${url.path}`;
+  const host = url.host === 'localhost' ? '127.0.0.1' : url.host;
+  return host.includes(':') ? `[${host}]:${url.port}` : `${host}:${url.port}`;
+}
+
+export function bind(server: grpc.Server, url: ParsedUrl, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(grpcAddress(url), credentials, (error, port) => (error ? reject(error) : resolve(port))),
+  );
+}

@@ -1,0 +1,55 @@
+// etcdserverpb.KV: requests are checked as etcd checks them, writes go through the log, reads are
+// served locally (after a ReadIndex barrier unless serializable).
+import type * as grpc from '@grpc/grpc-js';
+import type { TxnRequest } from '../../mvcc/types.js';
+import { encodedSize } from '../internalRequest.js';
+import * as convert from '../proto/convert.js';
+import type * as pb from '../proto/messages.js';
+import { checkDeleteRange, checkPut, checkRange, checkTxn, requestErrors } from '../validation.js';
+import type { MemberContext } from './context.js';
+import { type RpcObserver, unary } from './unary.js';
+
+export function kvService(ctx: MemberContext, observer: RpcObserver): grpc.UntypedServiceImplementation {
+  const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
+    unary<Req, Res>('etcdserverpb.KV', method, observer, (req) => fn(req));
+
+  /** etcd refuses a request whose log entry would exceed --max-request-bytes. */
+  const checkSize = <K extends keyof pb.InternalRequestBodies>(kind: K, body: pb.InternalRequestBodies[K]) => {
+    if (encodedSize(kind, body) > ctx.limits.maxRequestBytes) throw requestErrors.requestTooLarge();
+  };
+
+  return {
+    Range: rpc<pb.RangeRequest, pb.RangeResponse>('Range', async (req) => {
+      const r = convert.rangeRequestFromProto(req);
+      checkRange(r);
+      if (!r.serializable) await ctx.linearizableBarrier();
+      return convert.rangeResponseToProto(await ctx.store.range(r), ctx.identity());
+    }),
+
+    Put: rpc<pb.PutRequest, pb.PutResponse>('Put', async (req) => {
+      checkPut(convert.putRequestFromProto(req));
+      checkSize('put', req);
+      ctx.alarms.assertWritable();
+      return convert.putResponseToProto(await ctx.propose('put', req), ctx.identity());
+    }),
+
+    DeleteRange: rpc<pb.DeleteRangeRequest, pb.DeleteRangeResponse>('DeleteRange', async (req) => {
+      checkDeleteRange(convert.deleteRangeRequestFromProto(req));
+      checkSize('delete_range', req);
+      return convert.deleteRangeResponseToProto(await ctx.propose('delete_range', req), ctx.identity());
+    }),
+
+    Txn: rpc<pb.TxnRequest, pb.TxnResponse>('Txn', async (req) => {
+      const txn: TxnRequest = convert.txnRequestFromProto(req);
+      checkTxn(txn, ctx.limits.maxTxnOps);
+      checkSize('txn', req);
+      if (convert.txnHasPuts(txn)) ctx.alarms.assertWritable();
+      return convert.txnResponseToProto(await ctx.propose('txn', req), ctx.identity());
+    }),
+
+    Compact: rpc<pb.CompactionRequest, pb.CompactionResponse>('Compact', async (req) => {
+      const res = await ctx.propose('compaction', req);
+      return { header: ctx.header(res.header.revision) };
+    }),
+  };
+}

@@ -1,0 +1,25 @@
+// What the server needs from consensus, whatever implements it: the single-member log today, the Raft
+// core once members replicate (issue 4). Handlers and the applier only ever see this interface.
+
+export interface CommittedEntry {
+  index: number;
+  term: number;
+  data: Uint8Array;
+}
+
+export interface ConsensusLog {
+  /** Appends a request; resolves once it is durable and committed (apply happens via onCommitted). */
+  propose(data: Uint8Array): Promise<void>;
+  /**
+   * The index a linearizable read must wait for: every entry committed before the read began is at or
+   * below it. The caller waits until its applied index reaches it, then reads locally.
+   */
+  readIndex(): Promise<number>;
+  readonly isLeader: boolean;
+  readonly leaderId: bigint;
+  readonly term: number;
+  readonly committedIndex: number;
+  /** Starts delivering committed entries above `appliedIndex`, in order, one batch at a time. */
+  start(appliedIndex: number, apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void>;
+  stop(): Promise<void>;
+}
