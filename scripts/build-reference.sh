@@ -11,6 +11,10 @@
 # Usage: scripts/build-reference.sh [--only etcd|kube] [--help]
 set -euo pipefail
 
+# The whole script is one brace group, which bash parses before running any of it: editing this file
+# (or a git pull) while a long kube build runs cannot make the running copy execute shifted text.
+{
+
 usage() {
   cat <<'EOF'
 usage: scripts/build-reference.sh [--only etcd|kube]
@@ -132,7 +136,9 @@ build_family() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
 
+  local prepare_started=$SECONDS
   prepare_module_"$family" "$module_dir" "$version"
+  echo "build-reference: resolved the $family $version wrapper module in $((SECONDS - prepare_started))s" >&2
   for i in "${missing[@]}"; do
     name="${names[$i]}"; pkg="${packages[$i]}"
     local started=$SECONDS tmp="$cache_bin/.$name.tmp.$$"
@@ -198,3 +204,6 @@ if [ "$ONLY" = all ] || [ "$ONLY" = kube ]; then
     kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver \
     kubectl k8s.io/kubernetes/cmd/kubectl
 fi
+
+exit 0
+}
