@@ -3,6 +3,7 @@
 // the schema load.ts loaded, with conversions equal to proto-loader's, so decode gives exactly the
 // shapes gRPC handlers see (messages.ts).
 import type protobuf from 'protobufjs';
+import { encodeCanonical } from './canonical.js';
 import { protoRoot } from './load.js';
 import type * as pb from './messages.js';
 
@@ -61,10 +62,7 @@ export function codecFor<N extends CodecMessageName>(name: N): MessageCodec<Code
   const type = protoRoot.lookupType(name);
   return {
     encode(message: CodecMessages[N]): Buffer {
-      const built = type.fromObject(message as object as Record<string, unknown>);
-      dropZeroValues(type, built);
-      const bytes = type.encode(built).finish();
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return encodeCanonical(type, message as object);
     },
     decode(bytes: Uint8Array): CodecMessages[N] {
       const own = Buffer.from(bytes);
@@ -72,44 +70,6 @@ export function codecFor<N extends CodecMessageName>(name: N): MessageCodec<Code
       return type.toObject(type.decode(own), TO_OBJECT) as CodecMessages[N];
     },
   };
-}
-
-/**
- * fromObject marks every field it was given as present, and protobufjs then writes zero values too.
- * Go (gogoproto) omits zero scalars outside oneofs, and capstan's stored bytes must equal etcd's
- * (snapshots, hashes), so remove them. A oneof member stays even when zero: in Go it is present.
- */
-function dropZeroValues(type: protobuf.Type, message: protobuf.Message): void {
-  const fields = message as object as Record<string, unknown>;
-  for (const field of type.fieldsArray) {
-    const value = fields[field.name];
-    if (value === undefined || value === null) {
-      delete fields[field.name];
-      continue;
-    }
-    const nested = field.resolvedType;
-    if (field.repeated) {
-      if (nested !== null && 'fieldsArray' in nested) {
-        for (const item of value as protobuf.Message[]) dropZeroValues(nested, item);
-      }
-      continue;
-    }
-    if (nested !== null && 'fieldsArray' in nested) {
-      dropZeroValues(nested, value as protobuf.Message);
-      continue;
-    }
-    if (field.partOf === null && isZeroScalar(value)) delete fields[field.name];
-  }
-}
-
-function isZeroScalar(value: unknown): boolean {
-  if (value === 0 || value === false || value === '') return true;
-  if (value instanceof Uint8Array) return value.byteLength === 0;
-  // int64 fields hold a Long after fromObject.
-  if (typeof value === 'object' && value !== null && 'low' in value && 'high' in value) {
-    return value.low === 0 && value.high === 0;
-  }
-  return false;
 }
 
 const internalCodec = codecFor('capstan.InternalRaftRequest');

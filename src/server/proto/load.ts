@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { encodeCanonical } from './canonical.js';
 
 export const PROTO_FILES = [
   'mvccpb/kv.proto',
@@ -47,22 +48,6 @@ export const packageDefinition: protoLoader.PackageDefinition = protoLoader.load
   includeDirs: [PROTO_DIR],
 });
 
-function serviceDefinition(fullName: string): ServiceDefinition {
-  const def = packageDefinition[fullName];
-  // A message or enum definition has a `format` field; a service definition is a map of methods.
-  if (def === undefined || 'format' in def) {
-    throw new Error(`capstan: ${fullName} is not a service in ${PROTO_DIR}`);
-  }
-  return def;
-}
-
-export const KVService: ServiceDefinition = serviceDefinition('etcdserverpb.KV');
-export const WatchService: ServiceDefinition = serviceDefinition('etcdserverpb.Watch');
-export const LeaseService: ServiceDefinition = serviceDefinition('etcdserverpb.Lease');
-export const ClusterService: ServiceDefinition = serviceDefinition('etcdserverpb.Cluster');
-export const MaintenanceService: ServiceDefinition = serviceDefinition('etcdserverpb.Maintenance');
-export const AuthService: ServiceDefinition = serviceDefinition('etcdserverpb.Auth');
-
 /** The same schema as protobufjs reflection, for encoding outside gRPC (log entries, stored values). */
 export const protoRoot: protobuf.Root = loadRoot();
 
@@ -75,3 +60,38 @@ function loadRoot(): protobuf.Root {
   root.resolveAll();
   return root;
 }
+
+/**
+ * grpc-js definitions whose serializers write canonical bytes (canonical.ts) in place of
+ * proto-loader's, which write every zero field; deserializers stay proto-loader's.
+ */
+function serviceDefinition(fullName: string): ServiceDefinition {
+  const def = packageDefinition[fullName];
+  // A message or enum definition has a `format` field; a service definition is a map of methods.
+  if (def === undefined || 'format' in def) {
+    throw new Error(`capstan: ${fullName} is not a service in ${PROTO_DIR}`);
+  }
+  const reflected = protoRoot.lookupService(fullName);
+  const service: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(def)) {
+    const types = reflected.methods[name];
+    if (types === undefined) throw new Error(`invariant: ${fullName}.${name} missing from the protobufjs root`);
+    const requestType = types.resolvedRequestType;
+    const responseType = types.resolvedResponseType;
+    if (requestType === null || responseType === null) throw new Error(`invariant: ${fullName}.${name} unresolved`);
+    service[name] = {
+      ...method,
+      requestSerialize: (value: object) => encodeCanonical(requestType, value),
+      responseSerialize: (value: object) => encodeCanonical(responseType, value),
+    };
+  }
+  return service;
+}
+
+export const KVService: ServiceDefinition = serviceDefinition('etcdserverpb.KV');
+export const WatchService: ServiceDefinition = serviceDefinition('etcdserverpb.Watch');
+export const LeaseService: ServiceDefinition = serviceDefinition('etcdserverpb.Lease');
+export const ClusterService: ServiceDefinition = serviceDefinition('etcdserverpb.Cluster');
+export const MaintenanceService: ServiceDefinition = serviceDefinition('etcdserverpb.Maintenance');
+export const AuthService: ServiceDefinition = serviceDefinition('etcdserverpb.Auth');
+
