@@ -10,7 +10,9 @@ import { helpText } from './help.js';
 import { parseUrlsMap, UrlError, type ParsedUrl } from './urls.js';
 import { versionText } from './version.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'dpanic' | 'panic' | 'fatal';
+import type { LogLevel } from '../logger.js';
+
+export type { LogLevel };
 
 /** A configuration etcd would refuse. `exitCode` is etcd's: 2 for a flag it cannot parse, else 1. */
 export class ConfigError extends Error {
