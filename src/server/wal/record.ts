@@ -69,8 +69,11 @@ export type DecodeResult =
   | { kind: 'zero' }
   /** The frame runs past the end of the buffer (a short write), or the header itself is cut. */
   | { kind: 'short' }
-  /** A complete frame that fails verification; `checkedBytes` is how much data the CRC read. */
-  | { kind: 'bad'; reason: string; checkedBytes: number };
+  /**
+   * A complete frame that fails verification; `checkedBytes` is how much data the CRC read, and
+   * `frameEnd` where the frame ends if its length field is usable at all.
+   */
+  | { kind: 'bad'; reason: string; checkedBytes: number; frameEnd: number | null };
 
 /**
  * Decodes the frame at `off`. The returned record's data is a view into `buf` (no copy).
@@ -84,8 +87,8 @@ export function decodeRecordAt(buf: Uint8Array, off: number): DecodeResult {
   const len = readU32(buf, off);
   const type = buf[off + 4]!;
   const crc = readU32(buf, off + 5);
-  if (type === 0) return { kind: 'bad', reason: 'record type 0', checkedBytes: 0 };
-  if (len > MAX_RECORD_DATA_BYTES) return { kind: 'bad', reason: `record length ${len} over the limit`, checkedBytes: 0 };
+  if (type === 0) return { kind: 'bad', reason: 'record type 0', checkedBytes: 0, frameEnd: null };
+  if (len > MAX_RECORD_DATA_BYTES) return { kind: 'bad', reason: `record length ${len} over the limit`, checkedBytes: 0, frameEnd: null };
   if (frameBytes(len) > remaining) {
     // Without padding the data may still fit exactly: the writer never leaves a frame unpadded, so
     // a frame cut anywhere (even only in its padding) is short.
@@ -98,6 +101,7 @@ export function decodeRecordAt(buf: Uint8Array, off: number): DecodeResult {
       kind: 'bad',
       reason: `CRC mismatch (stored ${hex(crc)}, computed ${hex(actual)})`,
       checkedBytes: len,
+      frameEnd: off + frameBytes(len),
     };
   }
   return { kind: 'record', record: { type, data: buf.subarray(dataStart, dataStart + len) }, next: off + frameBytes(len) };

@@ -6,6 +6,7 @@
 //   - a partially persisted write (power loss: some 512-byte sectors of an unsynced write reached
 //     the disk, others still read as zeros), possibly with later complete records of that same
 //     write after the hole.
+// Torn writes are assumed to tear at sector (512-byte) granularity, as disks and the page cache do.
 // None of those can hold an acknowledged record after the damage: an acknowledged (fsynced) write
 // implies everything written before it is on disk too. So the tail is cut when the damage shows one
 // of those marks. A complete, zero-free frame with a bad CRC is bit rot, not a crash: if good records
@@ -61,7 +62,11 @@ function classifyFailure(
   const what = describe(failure);
   if (!isLast) throw new WalCorruptError(`${what} in a segment that is not the last one`, file, off);
   const nextGood = findNextRecord(buf, off + RECORD_ALIGN, file);
-  const regionEnd = nextGood ?? buf.length;
+  // Where a torn write would show its hole: up to the next intact record, and never past the end of
+  // a frame whose length is readable (zeros after the final record are unwritten preallocated space,
+  // which says nothing about whether the record itself was torn).
+  let regionEnd = nextGood ?? buf.length;
+  if (failure.kind === 'bad' && failure.frameEnd !== null) regionEnd = Math.min(regionEnd, failure.frameEnd);
   const hole = hasZeroSector(buf, off, regionEnd);
   if (nextGood !== null && !hole) {
     throw new WalCorruptError(
