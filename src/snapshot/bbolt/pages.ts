@@ -16,7 +16,12 @@ export type TreeNode =
   | { kind: 'leaf'; id: number; elements: LeafElement[] }
   | { kind: 'branch'; id: number; elements: BranchElement[] };
 
+/** Decoded tree nodes kept for repeated lookups; cleared wholesale when full (simple and bounded). */
+const NODE_CACHE_LIMIT = 1024;
+
 export class PageSource {
+  private readonly nodes = new Map<number, TreeNode>();
+
   constructor(
     readonly buf: Buffer,
     readonly pageSize: number,
@@ -49,6 +54,15 @@ export class PageSource {
 
   /** A page that must be part of a bucket's B+tree. */
   treeNode(pgid: bigint, where: string): TreeNode {
+    const cached = pgid < BigInt(this.pageCount) ? this.nodes.get(Number(pgid)) : undefined;
+    if (cached !== undefined) return cached;
+    const node = this.decodeTreeNode(pgid, where);
+    if (this.nodes.size >= NODE_CACHE_LIMIT) this.nodes.clear();
+    this.nodes.set(node.id, node);
+    return node;
+  }
+
+  private decodeTreeNode(pgid: bigint, where: string): TreeNode {
     const p = this.page(pgid, where);
     const at = `${where}: page ${p.id}`;
     if (p.flags === PageFlag.leaf) return { kind: 'leaf', id: p.id, elements: decodeLeafElements(p.image, p.count, at) };
