@@ -60,7 +60,9 @@ function sortEntries(entries: Entry[]): Entry[] {
   return [...entries].sort((a, b) => Buffer.compare(a[0], b[0]));
 }
 
-function roundTrip(pageSize: number, input: fc.RecordValue<typeof inputArb extends fc.Arbitrary<infer T> ? T : never>): void {
+type RoundTripInput = typeof inputArb extends fc.Arbitrary<infer T> ? T : never;
+
+function roundTrip(pageSize: number, input: RoundTripInput): void {
   const buckets = new Map<string, BoltEntries>(input.buckets.map(([name, entries]) => [name, sortEntries(entries)]));
   const image = writeBolt({ pageSize, buckets, freelist: input.freelist, inlineBuckets: input.inlineBuckets });
   expect(image.length % pageSize).toBe(0);
