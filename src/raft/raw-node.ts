@@ -4,8 +4,11 @@
 import { encodeConfChange } from './codec.js';
 import { ProgressState } from './progress.js';
 import { Raft, type RaftConfig, isLocalMsg } from './raft.js';
+import { type MemoryStorage } from './storage.js';
 import {
   type ConfChange,
+  ConfChangeType,
+  NONE,
   type ConfState,
   type Entry,
   EntryType,
@@ -96,6 +99,24 @@ export class RaftNode {
     this.raft = new Raft(config);
     this.prevSoftState = this.raft.softState();
     this.prevHardState = this.raft.hardState();
+  }
+
+  /**
+   * Prepares the storage of a founding member of a new cluster: the initial voters go into the log
+   * as committed AddNode entries (term 1), as etcd does, so a member that joins later learns the
+   * whole configuration by replaying the log. The application applies them like any conf change.
+   */
+  static bootstrap(storage: MemoryStorage, voters: NodeId[]): void {
+    invariant(voters.length > 0, 'bootstrap needs at least one voter');
+    invariant(storage.lastIndex() === 0 && isEmptyHardState(storage.initialState().hardState), 'bootstrap of a non-empty storage');
+    const entries: Entry[] = voters.map((id, i) => ({
+      term: 1,
+      index: i + 1,
+      type: EntryType.EntryConfChange,
+      data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId: id, context: new Uint8Array(0) }),
+    }));
+    storage.append(entries);
+    storage.setHardState({ term: 1, vote: NONE, commit: entries.length });
   }
 
   get id(): NodeId {

@@ -83,6 +83,16 @@ export class MemoryStorage implements Storage {
     return { hardState: { ...this.hardState }, confState: cloneConfState(this.snap.metadata.confState) };
   }
 
+  /**
+   * Sets an initial configuration outside the log (for tests that preset a log from index 1).
+   * Unsafe for a cluster that admits members later: they replay the log and would not see this
+   * configuration. Real clusters bootstrap with RaftNode.bootstrap.
+   */
+  presetConfState(cs: ConfState): void {
+    invariant(this.snap.metadata.index === 0 && this.ents.length === 1, 'bootstrap of a non-empty storage');
+    this.snap = { data: EMPTY_BYTES, metadata: { index: 0, term: 0, confState: cloneConfState(cs) } };
+  }
+
   setHardState(hs: HardState): void {
     this.hardState = { ...hs };
   }

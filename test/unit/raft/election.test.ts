@@ -25,7 +25,7 @@ describe('leader election', () => {
     lonely.isolate(3);
     lonely.campaign(1);
     expect(lonely.state(1)).toBe(StateType.Candidate);
-    expect(lonely.raft(1).term).toBe(1);
+    expect(lonely.raft(1).term).toBe(2);
   });
 
   it('a single-member cluster elects itself and commits', () => {
@@ -52,12 +52,9 @@ describe('leader election', () => {
 
   it('grants at most one vote per term', () => {
     const net = TestNet.of([1, 2, 3]);
-    net.isolate(1);
-    net.isolate(2);
-    net.clearFilters();
     const r3 = net.raft(3);
-    r3.step(makeMessage({ type: MessageType.MsgVote, from: 1n, to: 3n, term: 5, index: 0, logTerm: 0 }));
-    r3.step(makeMessage({ type: MessageType.MsgVote, from: 2n, to: 3n, term: 5, index: 0, logTerm: 0 }));
+    r3.step(makeMessage({ type: MessageType.MsgVote, from: 1n, to: 3n, term: 5, index: 3, logTerm: 1 }));
+    r3.step(makeMessage({ type: MessageType.MsgVote, from: 2n, to: 3n, term: 5, index: 3, logTerm: 1 }));
     const resps = r3.msgs.filter((m) => m.type === MessageType.MsgVoteResp);
     expect(resps.map((m) => [m.to, m.reject])).toEqual([[1n, false], [2n, true]]);
     expect(r3.vote).toBe(1n);
@@ -65,7 +62,7 @@ describe('leader election', () => {
 
   it('randomizes the election timeout within [electionTick, 2*electionTick)', () => {
     const storage = new MemoryStorage();
-    storage.bootstrap({ voters: [1n, 2n, 3n], learners: [] });
+    storage.presetConfState({ voters: [1n, 2n, 3n], learners: [] });
     const seen = new Set<number>();
     for (let seed = 0; seed < 200; seed++) {
       const r = new Raft({ id: 1n, storage, electionTick: 10, heartbeatTick: 1, rng: new SeededRng(seed) });

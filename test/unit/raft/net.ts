@@ -56,14 +56,20 @@ export class TestNet {
     const voters = ids.map(BigInt);
     for (const id of ids) {
       const storage = new MemoryStorage();
-      storage.bootstrap({ voters, learners: [] });
       const preset = logs?.get(id);
-      if (preset) {
-        storage.append(preset.entries);
-        storage.setHardState({ term: preset.term, vote: 0n, commit: 0 });
+      if (logs) {
+        storage.presetConfState({ voters, learners: [] });
+        if (preset) {
+          storage.append(preset.entries);
+          storage.setHardState({ term: preset.term, vote: 0n, commit: 0 });
+        }
+      } else {
+        RaftNode.bootstrap(storage, voters);
       }
       net.add(BigInt(id), storage);
     }
+    // Apply the bootstrap conf changes so every member knows the configuration.
+    net.settle();
     return net;
   }
 
