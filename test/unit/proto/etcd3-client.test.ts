@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as convert from '../../../src/server/proto/convert.js';
+import type { KVHandlers, WatchHandlers } from '../../../src/server/proto/handlers.js';
 import { KVService, WatchService } from '../../../src/server/proto/load.js';
 import type * as pb from '../../../src/server/proto/messages.js';
 import type * as store from '../../../src/mvcc/types.js';
@@ -48,17 +49,17 @@ function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
 
 beforeAll(async () => {
   server = new grpc.Server();
-  server.addService(KVService, {
-    Put(call: grpc.ServerUnaryCall<pb.PutRequest, pb.PutResponse>, done: grpc.sendUnaryData<pb.PutResponse>) {
+  const kvHandlers: Pick<KVHandlers, 'Put' | 'Range' | 'Txn'> = {
+    Put(call, done) {
       received.put.push(call.request);
       done(null, convert.putResponseToProto({ header: { revision: 9 }, prevKv: kv('foo', 'old', 4, -5n) }, identity));
     },
-    Range(call: grpc.ServerUnaryCall<pb.RangeRequest, pb.RangeResponse>, done: grpc.sendUnaryData<pb.RangeResponse>) {
+    Range(call, done) {
       received.range.push(call.request);
       const kvs = [kv('foo', 'bar', 7), kv('fox', 'baz', 8)];
       done(null, convert.rangeResponseToProto({ header: { revision: 9 }, kvs, more: false, count: kvs.length }, identity));
     },
-    Txn(call: grpc.ServerUnaryCall<pb.TxnRequest, pb.TxnResponse>, done: grpc.sendUnaryData<pb.TxnResponse>) {
+    Txn(call, done) {
       received.txn.push(call.request);
       const response: store.TxnResponse = {
         header: { revision: 10 },
@@ -67,9 +68,10 @@ beforeAll(async () => {
       };
       done(null, convert.txnResponseToProto(response, identity));
     },
-  });
-  server.addService(WatchService, {
-    Watch(call: grpc.ServerDuplexStream<pb.WatchRequest, pb.WatchResponse>) {
+  };
+  server.addService(KVService, kvHandlers);
+  const watchHandlers: WatchHandlers = {
+    Watch(call) {
       call.on('data', (request: pb.WatchRequest) => {
         received.watch.push(request);
         const header = convert.headerToProto({ revision: 11 }, identity);
@@ -88,7 +90,8 @@ beforeAll(async () => {
       });
       call.on('end', () => call.end());
     },
-  });
+  };
+  server.addService(WatchService, watchHandlers);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error === null ? resolve(bound) : reject(error),
