@@ -55,7 +55,7 @@ export function metaChecksum(buf: Buffer, pageOffset: number): bigint {
 /** bbolt's meta.validate: magic, then version, then checksum; null when valid. */
 export function metaProblem(buf: Buffer, pageOffset: number): string | null {
   const m = decodeMeta(buf, pageOffset);
-  if (m.magic !== MAGIC) return 'invalid database (bad magic)';
+  if (m.magic !== MAGIC) return `bad magic 0x${m.magic.toString(16)}`;
   if (m.version !== VERSION) return `version mismatch (file has ${m.version}, expected ${VERSION})`;
   if (m.checksum !== metaChecksum(buf, pageOffset)) return 'checksum error';
   return null;

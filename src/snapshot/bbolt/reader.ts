@@ -47,8 +47,14 @@ function chooseMeta(buf: Buffer): MetaCandidate {
   if (typeof m0 !== 'string') {
     m1 = readMetaAt(buf, m0.meta.pageSize, 1);
   } else {
-    // Meta 0 is damaged, so its page size is unknown: probe where meta 1 would be (as bbolt 1.3.11+ does).
-    for (let size = 1024; size <= 1 << 20 && size < buf.length; size *= 2) {
+    // Meta 0 is damaged, so its page size is unknown: probe where meta 1 would be (as bbolt 1.3.11+ does),
+    // first at the size meta 0 claims, and report what was found there if nothing validates.
+    const claimed = buf.readUInt32LE(PAGE_HEADER_SIZE + 8);
+    const sizes = isValidPageSize(claimed) ? [claimed] : [];
+    for (let size = 1024; size <= 1 << 20; size *= 2) if (size !== claimed) sizes.push(size);
+    m1 = isValidPageSize(claimed) ? readMetaAt(buf, claimed, 1) : 'no valid meta page at any page size';
+    for (const size of sizes) {
+      if (size >= buf.length) continue;
       const c = readMetaAt(buf, size, 1);
       if (typeof c !== 'string') {
         m1 = c;
