@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BoltFormatError, openBolt, writeBolt } from '../../src/snapshot/bbolt/index.js';
+import { BoltFormatError, openBolt, writeBolt, type BoltEntries } from '../../src/snapshot/bbolt/index.js';
 
 const fixture = readFileSync('/work/shared/fixtures/etcd-3.4.23/snapshot.db');
 
@@ -56,7 +56,7 @@ describe('bbolt reader under random damage', () => {
     const image = writeBolt({
       pageSize: 4096,
       freelist: true,
-      buckets: new Map([
+      buckets: new Map<string, BoltEntries>([
         ['big', entries(400, 37)],
         ['small', entries(3, 5)],
         ['nest', [[Buffer.from('child'), { nested: entries(50, 11) }]]],
