@@ -5,7 +5,7 @@
 
 import { formatGoDuration, parseGoDuration } from './duration.js';
 import { convertEnvValue, FlagError, parseArgs, goQuote, type FlagValue } from './flagSet.js';
-import { DEFAULT_INITIAL_CLUSTER, DEFAULT_NAME, FLAG_DEFS, FLAG_DEFS_BY_NAME, flagToEnv } from './flags.js';
+import { DEFAULT_INITIAL_CLUSTER, DEFAULT_NAME, FLAG_DEFS, FLAG_DEFS_BY_NAME, flagToEnv, REFUSED_FLAGS } from './flags.js';
 import { helpText } from './help.js';
 import { parseUrlsMap, UrlError, type ParsedUrl } from './urls.js';
 import { versionText } from './version.js';
@@ -226,7 +226,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
   for (const name of explicit) {
     const def = FLAG_DEFS_BY_NAME.get(name);
     if (def === undefined) throw new Error(`invariant: explicit flag ${name} is not defined`);
-    if (!def.effective && def.kind.type !== 'ignored' && name !== 'version') {
+    if (!def.effective && def.kind.type !== 'ignored' && !REFUSED_FLAGS.has(name)) {
       warnings.push({ level: 'warn', msg: 'flag accepted for etcd compatibility has no effect in capstan', fields: { flag: `--${name}` } });
     }
   }

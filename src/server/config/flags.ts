@@ -206,6 +206,9 @@ export const FLAG_DEFS_BY_NAME: ReadonlyMap<string, CapstanFlagDef> = (() => {
   return m;
 })();
 
+/** etcd accepts these, but capstan refuses to start with them set rather than silently misbehave. */
+export const REFUSED_FLAGS: ReadonlySet<string> = new Set(['discovery', 'discovery-srv']);
+
 /** etcd's flags.FlagToEnv: `listen-client-urls` → `ETCD_LISTEN_CLIENT_URLS`. */
 export function flagToEnv(name: string): string {
   return `ETCD_${name.toUpperCase().replaceAll('-', '_')}`;

@@ -1,7 +1,7 @@
 // The text of `capstan --help`, laid out like etcd's (a usage block, then flags by section with
 // their defaults in quotes), generated from the flag table so it cannot drift from what is parsed.
 
-import { FLAG_DEFS, type CapstanFlagDef, type FlagSection } from './flags.js';
+import { FLAG_DEFS, REFUSED_FLAGS, type CapstanFlagDef, type FlagSection } from './flags.js';
 
 export const USAGE_LINE = `Usage:
 
@@ -38,9 +38,10 @@ export function flagsText(): string {
     out += `\n${section}:\n`;
     for (const def of effective) out += describe(def);
   }
-  const accepted = FLAG_DEFS.filter((d) => d.hidden !== true && !d.effective).map((d) => `--${d.name}`);
+  const accepted = FLAG_DEFS.filter((d) => d.hidden !== true && !d.effective && !REFUSED_FLAGS.has(d.name)).map((d) => `--${d.name}`);
   out += '\nAccepted for etcd compatibility, without effect in capstan:\n';
   for (let i = 0; i < accepted.length; i += 4) out += `  ${accepted.slice(i, i + 4).join(' ')}\n`;
+  out += `\nRefused (capstan cannot do what they ask):\n  ${[...REFUSED_FLAGS].map((n) => `--${n}`).join(' ')}\n`;
   out += `\nEvery flag may also be given as an environment variable: --foo-bar as ETCD_FOO_BAR.
 A flag given on the command line must not also be set in the environment.
 
