@@ -151,9 +151,12 @@ class Reader {
       case 1:
         this.pos += 8;
         return;
-      case 2:
-        this.pos += this.int64Number();
+      case 2: {
+        // Read the length first: `this.pos += f()` would add to the position from before f() ran.
+        const len = this.int64Number();
+        this.pos += len;
         return;
+      }
       case 5:
         this.pos += 4;
         return;
