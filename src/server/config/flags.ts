@@ -27,6 +27,7 @@ const bool: FlagKind = { type: 'bool' };
 const str: FlagKind = { type: 'string' };
 const int64: FlagKind = { type: 'int', bits: 64 };
 const uint64: FlagKind = { type: 'uint', bits: 64 };
+/** Go's `uint` is 64-bit on the platforms etcd ships for; only --max-concurrent-streams is a uint32. */
 const uint32: FlagKind = { type: 'uint', bits: 32 };
 const duration: FlagKind = { type: 'duration' };
 const urls: FlagKind = { type: 'urls' };
@@ -67,14 +68,14 @@ export const FLAG_DEFS: readonly CapstanFlagDef[] = [
     ['listen-peer-urls', urls, DEFAULT_LISTEN_PEER_URLS, 'List of URLs to listen on for peer traffic.'],
     ['listen-client-urls', urls, DEFAULT_LISTEN_CLIENT_URLS, 'List of URLs to listen on for client gRPC traffic.'],
     ['listen-client-http-urls', urls, '', 'List of URLs to listen on for HTTP-only client traffic.', NO],
-    ['max-snapshots', uint32, '5', 'Maximum number of snapshot files to retain (0 is unlimited).'],
-    ['max-wals', uint32, '5', 'Maximum number of WAL files to retain (0 is unlimited).'],
+    ['max-snapshots', uint64, '5', 'Maximum number of snapshot files to retain (0 is unlimited).'],
+    ['max-wals', uint64, '5', 'Maximum number of WAL files to retain (0 is unlimited).'],
     ['quota-backend-bytes', int64, '0', 'Raise an alarm when the backend size exceeds this quota (0 means the 2 GiB default).'],
     ['backend-bbolt-freelist-type', str, 'map', 'bbolt freelist type (no effect: capstan does not use bbolt as its backend).', NO],
     ['backend-batch-interval', duration, '0s', 'Maximum time before committing a backend batch.', NO],
     ['backend-batch-limit', int64, '0', 'Maximum operations before committing a backend batch.', NO],
-    ['max-txn-ops', uint32, '128', 'Maximum number of operations permitted in a transaction.'],
-    ['max-request-bytes', uint32, '1572864', 'Maximum client request size in bytes the server will accept.'],
+    ['max-txn-ops', uint64, '128', 'Maximum number of operations permitted in a transaction.'],
+    ['max-request-bytes', uint64, '1572864', 'Maximum client request size in bytes the server will accept.'],
     ['max-concurrent-streams', uint32, String(MAX_UINT32), 'Maximum concurrent streams each client can open at a time.'],
     ['enable-grpc-gateway', bool, 'false', 'Enable the gRPC gateway (not provided by capstan).', NO],
     ['grpc-keepalive-min-time', duration, '5s', 'Minimum interval a client should wait before pinging the server.'],
@@ -123,7 +124,7 @@ export const FLAG_DEFS: readonly CapstanFlagDef[] = [
     ['peer-client-cert-file', str, '', 'Path to an explicit peer client TLS cert file.'],
     ['peer-client-key-file', str, '', 'Path to an explicit peer client TLS key file.'],
     ['peer-crl-file', str, '', 'Path to the peer certificate revocation list file.'],
-    ['self-signed-cert-validity', uint32, '1', 'Validity in years of certificates generated for --auto-tls and --peer-auto-tls.'],
+    ['self-signed-cert-validity', uint64, '1', 'Validity in years of certificates generated for --auto-tls and --peer-auto-tls.'],
     ['cipher-suites', list, '', 'Comma-separated list of supported TLS cipher suites between client/server and peers.'],
     ['cors', { type: 'urls', exceptions: ['*'] }, '*', 'Comma-separated whitelist of origins for CORS.', NO],
     ['host-whitelist', uniqueList, '*', 'Acceptable hostnames from HTTP client requests, if the server is not secure.', NO],
@@ -132,8 +133,8 @@ export const FLAG_DEFS: readonly CapstanFlagDef[] = [
   ]),
   ...section('Auth', [
     ['auth-token', str, 'simple', "A v3 authentication token type and its options ('simple' or 'jwt')."],
-    ['bcrypt-cost', uint32, '10', 'Cost of the bcrypt hashing of auth passwords (4 to 31).'],
-    ['auth-token-ttl', uint32, '300', 'Time (in seconds) of the auth token TTL.'],
+    ['bcrypt-cost', uint64, '10', 'Cost of the bcrypt hashing of auth passwords (4 to 31).'],
+    ['auth-token-ttl', uint64, '300', 'Time (in seconds) of the auth token TTL.'],
   ]),
   ...section('Profiling and Monitoring', [
     ['enable-pprof', bool, 'false', 'Enable runtime profiling data via the HTTP server.'],
@@ -162,7 +163,7 @@ export const FLAG_DEFS: readonly CapstanFlagDef[] = [
     ['experimental-warning-apply-duration', duration, '100ms', 'Log a warning when applying a request takes longer than this.'],
     ['experimental-warning-unary-request-duration', duration, '300ms', 'Log a warning when a unary request takes longer than this.'],
     ['experimental-txn-mode-write-with-shared-buffer', bool, 'true', 'Let write transactions use a shared buffer in read-only checks.', NO],
-    ['experimental-bootstrap-defrag-threshold-megabytes', uint32, '0', 'Defragment on bootstrap when at least this many megabytes would be freed.', NO],
+    ['experimental-bootstrap-defrag-threshold-megabytes', uint64, '0', 'Defragment on bootstrap when at least this many megabytes would be freed.', NO],
     ['experimental-max-learners', int64, '1', 'Maximum number of learners in the cluster membership.'],
     ['experimental-snapshot-catchup-entries', uint64, '5000', 'Number of entries kept for a slow follower to catch up after a snapshot.'],
     ['experimental-downgrade-check-time', duration, '5s', 'Duration between two downgrade status checks.', NO],
@@ -183,11 +184,11 @@ export const FLAG_DEFS: readonly CapstanFlagDef[] = [
     ['config-file', str, '', 'Path to a server configuration file (not supported by capstan).', NO],
     ['version', bool, 'false', 'Print the version and exit.'],
     ['proxy', str, 'off', 'v2 proxy mode (not supported).', NO],
-    ['proxy-failure-wait', uint32, '5000', 'v2 proxy failure wait (ms).', NO],
-    ['proxy-refresh-interval', uint32, '30000', 'v2 proxy refresh interval (ms).', NO],
-    ['proxy-dial-timeout', uint32, '1000', 'v2 proxy dial timeout (ms).', NO],
-    ['proxy-write-timeout', uint32, '5000', 'v2 proxy write timeout (ms).', NO],
-    ['proxy-read-timeout', uint32, '0', 'v2 proxy read timeout (ms).', NO],
+    ['proxy-failure-wait', uint64, '5000', 'v2 proxy failure wait (ms).', NO],
+    ['proxy-refresh-interval', uint64, '30000', 'v2 proxy refresh interval (ms).', NO],
+    ['proxy-dial-timeout', uint64, '1000', 'v2 proxy dial timeout (ms).', NO],
+    ['proxy-write-timeout', uint64, '5000', 'v2 proxy write timeout (ms).', NO],
+    ['proxy-read-timeout', uint64, '0', 'v2 proxy read timeout (ms).', NO],
   ]).map((d) => ({ ...d, hidden: true })),
   // etcd's IgnoredFlag list: legacy names accepted and dropped silently.
   ...section('Member', [

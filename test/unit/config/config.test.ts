@@ -161,7 +161,12 @@ describe("errors in etcd's words", () => {
     expect(failure(['--initial-cluster-state=old']).message).toBe('invalid value "old" for flag -initial-cluster-state: invalid value');
     expect(failure(['--pre-vote=maybe']).message).toBe('invalid boolean value "maybe" for -pre-vote: parse error');
     expect(failure(['--heartbeat-interval=-5']).message).toBe('invalid value "-5" for flag -heartbeat-interval: parse error');
-    expect(failure(['--max-txn-ops=99999999999']).message).toBe('invalid value "99999999999" for flag -max-txn-ops: value out of range');
+    expect(failure(['--max-concurrent-streams=4294967296']).message).toBe(
+      'invalid value "4294967296" for flag -max-concurrent-streams: value out of range',
+    );
+    expect(failure(['--max-txn-ops=18446744073709551616']).message).toBe(
+      'invalid value "18446744073709551616" for flag -max-txn-ops: value out of range',
+    );
     expect(failure(['--experimental-watch-progress-notify-interval=10']).message).toBe(
       'invalid value "10" for flag -experimental-watch-progress-notify-interval: parse error',
     );
