@@ -27,7 +27,7 @@ export type BoltValueInput = Buffer | NestedBucketInput;
 export type BoltEntries = ReadonlyArray<readonly [Buffer, BoltValueInput]>;
 
 export interface BoltWriteInput {
-  /** Default 4096. A power of two from 1 KiB to 1 MiB; etcd snapshots need a multiple of 512. */
+  /** Default 4096. A power of two from 4 KiB to 1 MiB (bbolt reads the first 4 KiB to find the page size). */
   pageSize?: number;
   /** Top-level buckets; each one's entries strictly increasing by key bytes. Written in name byte order. */
   buckets: ReadonlyMap<string, BoltEntries>;
@@ -38,6 +38,9 @@ export interface BoltWriteInput {
   /** false: every bucket gets its own pages even when bbolt would inline it. Default true. */
   inlineBuckets?: boolean;
 }
+
+/** Smaller pages could make a file under 4 KiB, which bbolt cannot open. */
+const MIN_WRITE_PAGE_SIZE = 4096;
 
 interface Element {
   flags: number;
@@ -199,8 +202,8 @@ function buildElements(alloc: PageAllocator, entries: BoltEntries, where: string
 /** Builds a complete bbolt file image (exactly pgid * pageSize bytes). */
 export function writeBolt(input: BoltWriteInput): Buffer {
   const pageSize = input.pageSize ?? 4096;
-  if (!isValidPageSize(pageSize)) {
-    throw new BoltWriteError(`page size ${pageSize} is not a power of two between 1024 and 1048576`);
+  if (!isValidPageSize(pageSize) || pageSize < MIN_WRITE_PAGE_SIZE) {
+    throw new BoltWriteError(`page size ${pageSize} is not a power of two between ${MIN_WRITE_PAGE_SIZE} and 1048576`);
   }
   const txid = input.txid ?? 2n;
   if (txid < 2n || txid > 0xffffffffffffffffn) throw new BoltWriteError(`txid ${txid} must be at least 2 (meta 1 gets txid-1)`);
