@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseUrl } from '../../../src/server/config/urls.js';
 import { createLogger, MemorySink } from '../../../src/server/logger.js';
@@ -199,5 +202,49 @@ describe('/version, /metrics and unknown paths', () => {
     expect(r.status).toBe(404);
     expect(r.body).toBe('404 page not found\n');
     expect((await get(server, '/livez/nonexistent')).status).toBe(404);
+  });
+});
+
+describe('listeners', () => {
+  it('serves on a unix socket URL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-http-'));
+    try {
+      const metrics = createMetrics({ defaultMetrics: false });
+      const [server] = await startHttpEndpoints([parseUrl(`unix://${join(dir, 'metrics.sock')}`)], {
+        health: new MemberState(),
+        versions: { serverVersion: () => '3.5.17', clusterVersion: () => null },
+        registry: metrics.registry,
+        requestTimeoutMs: 1000,
+      });
+      running.push(server!);
+      expect(server!.address).toEqual({ path: join(dir, 'metrics.sock') });
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = request({ socketPath: join(dir, 'metrics.sock'), path: '/version', agent: false, timeout: 5000 }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        });
+        req.on('timeout', () => req.destroy(new Error('request timed out')));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(JSON.parse(body)).toMatchObject({ etcdserver: '3.5.17', etcdcluster: 'not_decided' });
+    } finally {
+      await Promise.all(running.splice(0).map((s) => s.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses https until TLS is wired, and frees what it started', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    await expect(
+      startHttpEndpoints([parseUrl('http://127.0.0.1:0'), parseUrl('https://127.0.0.1:0')], {
+        health: new MemberState(),
+        versions: { serverVersion: () => '3.5.17', clusterVersion: () => null },
+        registry: metrics.registry,
+        requestTimeoutMs: 1000,
+      }),
+    ).rejects.toThrow('capstan does not serve https on the metrics listener yet: https://127.0.0.1:0');
   });
 });
