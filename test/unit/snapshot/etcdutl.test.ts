@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openBolt } from '../../../src/snapshot/bbolt/index.js';
+import { openBolt, writeBolt, type BoltEntries } from '../../../src/snapshot/bbolt/index.js';
 import { withExtraPages } from './imageSurgery.js';
 import { snapshotStatus } from '../../../src/snapshot/status.js';
 import { appendSha256 } from '../../../src/snapshot/stream.js';
@@ -100,4 +100,58 @@ describeEtcdutl('etcdutl and openBolt reject the same broken files', () => {
     expect(theirs).toEqual(snapshotStatus(grown));
     expect((theirs as { totalSize: number }).totalSize).toBe(image.length + 4096);
   });
+});
+
+/** A small deterministic PRNG (mulberry32) so the generic images are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function genericImage(seed: number, pageSize: number, freelist: boolean): Buffer {
+  const rnd = prng(seed);
+  const size = (max: number): number => Math.floor(rnd() * rnd() * rnd() * max);
+  const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(rnd() * 256)));
+  const entries = (n: number): BoltEntries => {
+    const byKey = new Map<string, [Buffer, Buffer]>();
+    for (let i = 0; i < n; i++) {
+      const k = bytes(1 + size(12_000));
+      byKey.set(k.toString('hex'), [k, bytes(size(200_000))]);
+    }
+    return [...byKey.values()].sort((x, y) => Buffer.compare(x[0], y[0]));
+  };
+  const buckets = new Map<string, BoltEntries>();
+  for (let i = 0; i < 1 + size(12); i++) buckets.set(`bucket-${i}`, entries(size(400)));
+  const nestedChildren = entries(30);
+  buckets.set('with-nested', [
+    [Buffer.from('a'), Buffer.from('plain')],
+    [Buffer.from('n1'), { nested: nestedChildren }],
+    [Buffer.from('n2'), { nested: [[Buffer.from('n3'), { nested: entries(300) }]] }],
+  ]);
+  return writeBolt({ pageSize, buckets, freelist });
+}
+
+describeEtcdutl('etcdutl accepts generic bbolt files (huge keys and values, nested buckets)', () => {
+  afterAll(() => removeTempDirs(false));
+  for (const [seed, pageSize, freelist] of [
+    [1, 4096, true],
+    [2, 4096, false],
+    [3, 16384, true],
+    [4, 65536, true],
+    [5, 65536, false],
+  ] as const) {
+    it(`seed ${seed}, ${pageSize}-byte pages, freelist ${freelist}`, () => {
+      const image = genericImage(seed, pageSize, freelist);
+      const dir = tempDir('bbolt-generic');
+      const file = path.join(dir, 'snap.db');
+      writeFileSync(file, appendSha256(image));
+      expect(etcdutlStatus(file)).toEqual(snapshotStatus(image));
+    });
+  }
 });
