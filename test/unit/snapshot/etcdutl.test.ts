@@ -51,27 +51,30 @@ describeEtcdutl(`etcdutl (${etcdutl ?? 'missing'}) accepts what writeBolt writes
     });
   }
 
-  it('restores our file, and the db real bbolt rewrote reads back with the same key bucket', () => {
-    const dir = tempDir('bbolt-restore');
-    const file = path.join(dir, 'snap.db');
-    const image = etcdImage(CASES[0]!);
-    writeFileSync(file, appendSha256(image));
-    const dataDir = path.join(dir, 'restored.etcd');
-    etcdutlRun(['snapshot', 'restore', file, '--data-dir', dataDir, '--name', 'n1',
-      '--initial-cluster', 'n1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380']);
-    const restored = openBolt(readFileSync(path.join(dataDir, 'member', 'snap', 'db')));
-    const ours = openBolt(image);
-    expect(restored.bucket('key')!.count).toBe(ours.bucket('key')!.count);
-    const theirs = [...restored.bucket('key')!.entries()];
-    const mine = [...ours.bucket('key')!.entries()];
-    expect(theirs.length).toBe(mine.length);
-    for (let i = 0; i < mine.length; i++) {
-      expect(theirs[i]![0].equals(mine[i]![0])).toBe(true);
-      expect(theirs[i]![1].equals(mine[i]![1])).toBe(true);
-    }
-    expect(restored.bucket('meta')!.get('term')?.readBigUInt64BE(0)).toBe(1n);
-    expect(restored.bucket('members')!.count).toBe(1);
-  });
+  for (const c of [CASES[0]!, CASES[3]!, CASES[4]!]) {
+    it(`restores our ${c.pageSize}-byte-page file; the db real bbolt rewrote reads back with the same key bucket`, () => {
+      const dir = tempDir('bbolt-restore');
+      const file = path.join(dir, 'snap.db');
+      const image = etcdImage(c);
+      writeFileSync(file, appendSha256(image));
+      const dataDir = path.join(dir, 'restored.etcd');
+      etcdutlRun(['snapshot', 'restore', file, '--data-dir', dataDir, '--name', 'n1',
+        '--initial-cluster', 'n1=http://127.0.0.1:2380', '--initial-advertise-peer-urls', 'http://127.0.0.1:2380']);
+      const restoredImage = readFileSync(path.join(dataDir, 'member', 'snap', 'db'));
+      const restored = openBolt(restoredImage);
+      // bbolt keeps the page size it finds in the file, and commits new pages for what restore changed.
+      expect(restored.pageSize).toBe(c.pageSize);
+      expect(restored.txid).toBeGreaterThan(openBolt(image).txid);
+      const ours = openBolt(image);
+      const theirs = [...restored.bucket('key')!.entries()];
+      const mine = [...ours.bucket('key')!.entries()];
+      expect(theirs.length).toBe(mine.length);
+      expect(mine.findIndex(([k, v], i) => !theirs[i]![0].equals(k) || !theirs[i]![1].equals(v))).toBe(-1);
+      expect(restored.bucket('meta')!.get('term')?.readBigUInt64BE(0)).toBe(1n);
+      expect(restored.bucket('members')!.count).toBe(1);
+      expect(snapshotStatus(restoredImage)).toEqual(etcdutlStatus(path.join(dataDir, 'member', 'snap', 'db')));
+    });
+  }
 });
 
 describeEtcdutl('etcdutl and openBolt reject the same broken files', () => {
