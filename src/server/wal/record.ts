@@ -107,6 +107,19 @@ export function decodeRecordAt(buf: Uint8Array, off: number): DecodeResult {
   return { kind: 'record', record: { type, data: buf.subarray(dataStart, dataStart + len) }, next: off + frameBytes(len) };
 }
 
+/**
+ * False when the header at `off` is readable and the frame fits, but its padding is not all zeros:
+ * then it is certainly not a frame the writer produced. True otherwise (including "cannot tell").
+ */
+export function hasZeroPadding(buf: Uint8Array, off: number): boolean {
+  if (buf.length - off < HEADER_BYTES) return true;
+  const len = readU32(buf, off);
+  if (len > MAX_RECORD_DATA_BYTES) return true;
+  const end = off + frameBytes(len);
+  if (end > buf.length) return true;
+  return isZero(buf, off + HEADER_BYTES + len, end);
+}
+
 export function isZero(buf: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;

@@ -15,7 +15,7 @@
 // the record is all zeros). Any failure in a segment that is not the last one is an error.
 
 import { WalCorruptError } from './errors.js';
-import { decodeRecordAt, isZero, RECORD_ALIGN, type DecodeResult, type WalRecord } from './record.js';
+import { decodeRecordAt, hasZeroPadding, isZero, RECORD_ALIGN, type DecodeResult, type WalRecord } from './record.js';
 
 const SECTOR_BYTES = 512;
 
@@ -61,7 +61,8 @@ function classifyFailure(
 ): TornTail {
   const what = describe(failure);
   if (!isLast) throw new WalCorruptError(`${what} in a segment that is not the last one`, file, off);
-  const nextGood = findNextRecord(buf, off + RECORD_ALIGN, file);
+  const search = findNextRecord(buf, off + RECORD_ALIGN);
+  const nextGood = search.kind === 'found' ? search.offset : null;
   // Where a torn write would show its hole: up to the next intact record, and never past the end of
   // a frame whose length is readable (zeros after the final record are unwritten preallocated space,
   // which says nothing about whether the record itself was torn).
@@ -78,7 +79,8 @@ function classifyFailure(
   if (nextGood === null && !hole && failure.kind === 'bad') {
     throw new WalCorruptError(`${what} in the final record, with no sign of a torn write`, file, off);
   }
-  return { offset: off, truncatedBytes: lastNonZero(buf, off) - off, reason: what };
+  const note = search.kind === 'gave-up' ? ' (search for intact records after it gave up)' : '';
+  return { offset: off, truncatedBytes: lastNonZero(buf, off) - off, reason: what + note };
 }
 
 function describe(f: Exclude<DecodeResult, { kind: 'record' }>): string {
@@ -92,22 +94,26 @@ function describe(f: Exclude<DecodeResult, { kind: 'record' }>): string {
   }
 }
 
-// Probing every aligned offset could checksum far more bytes than the file holds when the bytes after
-// the damage are arbitrary data with plausible-looking headers; past this budget the scan gives up
-// and the caller must treat the damage as corruption (refusing is safe, guessing is not).
-const SCAN_BUDGET_FACTOR = 4;
+// Probing every aligned offset checksums a candidate's data for every plausible-looking header, and
+// arbitrary bytes (a torn multi-megabyte record of compressed or random data) hold many: the cost
+// grows with the cube of the damaged region. Past this budget the search gives up; the caller then
+// decides by the other signs alone (a frame cut by the end of the file, a zeroed sector), which is
+// right for every torn write and wrong only for a corrupted length field followed by megabytes of
+// random-looking records, a case then reported in the repair's reason.
+const SCAN_BUDGET_BYTES = 64 * 1024 * 1024;
 
-function findNextRecord(buf: Uint8Array, from: number, file: string): number | null {
-  let budget = SCAN_BUDGET_FACTOR * buf.length + (1 << 20);
+type Search = { kind: 'found'; offset: number } | { kind: 'none' } | { kind: 'gave-up' };
+
+function findNextRecord(buf: Uint8Array, from: number): Search {
+  let budget = SCAN_BUDGET_BYTES;
   for (let y = from; y + RECORD_ALIGN <= buf.length; y += RECORD_ALIGN) {
+    if (!hasZeroPadding(buf, y)) continue; // the writer always pads with zeros: cheap to rule out
     const r = decodeRecordAt(buf, y);
-    if (r.kind === 'record') return y;
+    if (r.kind === 'record') return { kind: 'found', offset: y };
     if (r.kind === 'bad') budget -= r.checkedBytes;
-    if (budget < 0) {
-      throw new WalCorruptError('damaged region too large to classify as a torn tail', file, from - RECORD_ALIGN);
-    }
+    if (budget < 0) return { kind: 'gave-up' };
   }
-  return null;
+  return { kind: 'none' };
 }
 
 /** True if some part of [from, to), split at sector boundaries of the file, is all zeros. */
