@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, writeFully } from './durable-fs.js';
 import { WalClosedError, WalCorruptError, WalFailedError } from './errors.js';
-import { encodeRecords, type WalRecord } from './record.js';
+import { encodeRecords, RECORD_ALIGN, type WalRecord } from './record.js';
 import { scanSegment } from './segment-scan.js';
 import { formatSegmentName, parseSegmentName, TMP_SUFFIX } from './segment-name.js';
 
@@ -62,6 +62,9 @@ export class Wal {
   private draining: Promise<void> | null = null;
   private closed = false;
   private failure: WalFailedError | null = null;
+  private handleOpen = true;
+  /** Seq the next append() call's first record gets; runs ahead of nextSeq while batches are queued. */
+  private assignedSeq: number;
 
   private constructor(
     private readonly dir: string,
@@ -71,8 +74,11 @@ export class Wal {
     private readonly segs: SegmentInfo[],
     private handle: fs.FileHandle,
     private writeOffset: number,
+    /** Seq of the next record to be written (everything before it is durable). */
     private nextSeq: number,
-  ) {}
+  ) {
+    this.assignedSeq = nextSeq;
+  }
 
   static async open(dir: string, opts: WalOptions = {}): Promise<WalOpenResult> {
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -143,6 +149,7 @@ export class Wal {
     } catch (err) {
       return Promise.reject(err);
     }
+    this.assignedSeq += records.length;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ kind: 'append', bytes, count: records.length, resolve, reject });
       this.kick();
@@ -183,19 +190,25 @@ export class Wal {
     return this.segs.map((s) => ({ ...s }));
   }
 
-  /** The seq the next appended record will get. */
+  /** The seq the first record of the next append() call will get. */
   get nextRecordSeq(): number {
-    return this.nextSeq;
+    return this.assignedSeq;
   }
 
   /** Waits for queued appends, then closes the file. Later appends are rejected. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
+    const done = this.control(async () => {
+      if (!this.handleOpen) return;
+      this.handleOpen = false;
+      await this.handle.close();
+    });
     this.closed = true;
-    return this.control(() => this.handle.close());
+    return done;
   }
 
   private control(run: () => Promise<void>): Promise<void> {
+    if (this.closed) return Promise.reject(new WalClosedError());
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ kind: 'control', run, resolve, reject });
       this.kick();
@@ -239,6 +252,7 @@ export class Wal {
       const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((op) => op.bytes));
       let count = 0;
       for (const op of batch) count += op.count;
+      if (this.writeOffset % RECORD_ALIGN !== 0) throw new Error(`wal: write offset ${this.writeOffset} not aligned`);
       if (bytes.length > 0) {
         await writeFully(this.handle, bytes, this.writeOffset);
         const t0 = process.hrtime.bigint();
@@ -277,6 +291,7 @@ export class Wal {
     try {
       await this.handle.truncate(this.writeOffset);
       await this.handle.sync();
+      this.handleOpen = false;
       await this.handle.close();
       await fs.rename(tmp, next.path);
       await fsyncDir(this.dir);
@@ -286,6 +301,7 @@ export class Wal {
       throw this.failure;
     }
     this.handle = handle;
+    this.handleOpen = true;
     this.writeOffset = 0;
     this.segs.push(next);
   }

@@ -252,10 +252,18 @@ describe('Wal', () => {
     const { wal } = await Wal.open(dir);
     await expect(wal.append([{ type: 0, data: new Uint8Array(1) }])).rejects.toThrow(RangeError);
     await wal.append([]);
+    expect(wal.nextRecordSeq).toBe(0);
+    const pending = [wal.append([recordFor(0), recordFor(1)]), wal.append([recordFor(2)])];
+    expect(wal.nextRecordSeq).toBe(3); // assigned at call time, before the batch is durable
+    const closing = wal.close(); // queued appends still complete
+    await Promise.all(pending);
+    await closing;
     await wal.close();
-    await expect(wal.append([recordFor(1)])).rejects.toBeInstanceOf(WalClosedError);
+    await expect(wal.append([recordFor(3)])).rejects.toBeInstanceOf(WalClosedError);
+    await expect(wal.cut()).rejects.toBeInstanceOf(WalClosedError);
+    await expect(wal.releaseBefore(0)).rejects.toBeInstanceOf(WalClosedError);
     const opened = await Wal.open(dir);
-    expect(opened.records).toEqual([]);
+    expect(plain(opened.records)).toEqual(plain([recordFor(0), recordFor(1), recordFor(2)]));
     await opened.wal.close();
   });
 });
