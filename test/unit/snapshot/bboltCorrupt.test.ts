@@ -186,4 +186,17 @@ describe('freelist', () => {
     grown.writeBigUInt64LE(BigInt(pages - 1), 2 * P + 16); // the root page
     expectFormatError(rewriteMetas(grown, P, { pgid: BigInt(pages + 1) }), /reachable freed/);
   });
+
+  it('reads the count from the first u64 when the header count is 0xFFFF (large freelists)', () => {
+    const image = writeBolt({ buckets: new Map([['a', [[Buffer.from('k'), Buffer.from('v')]]]]), freelist: true });
+    const pages = image.length / P;
+    const grown = Buffer.concat([image, Buffer.alloc(2 * P)]);
+    grown.writeUInt16LE(0xffff, 2 * P + 10);
+    grown.writeBigUInt64LE(2n, 2 * P + 16);
+    grown.writeBigUInt64LE(BigInt(pages), 2 * P + 24);
+    grown.writeBigUInt64LE(BigInt(pages + 1), 2 * P + 32);
+    expect(openBolt(rewriteMetas(grown, P, { pgid: BigInt(pages + 2) })).freePages).toEqual([pages, pages + 1]);
+    grown.writeBigUInt64LE(1n << 40n, 2 * P + 16);
+    expectFormatError(rewriteMetas(grown, P, { pgid: BigInt(pages + 2) }), /claims 1099511627776 free pages/);
+  });
 });
