@@ -1,6 +1,7 @@
 // Cluster alarms (etcd's v3alarm): NOSPACE caps writes until disarmed, CORRUPT stops every request.
 // Alarms are replicated state: they change only by applied Alarm entries, so every member agrees.
 import { EtcdError, GrpcCode, mvccErrors } from '../mvcc/errors.js';
+import type { Backend } from '../mvcc/backend.js';
 import type * as pb from './proto/messages.js';
 
 export interface AlarmMemberEntry {
@@ -10,15 +11,43 @@ export interface AlarmMemberEntry {
 
 export const corruptError = () => new EtcdError(GrpcCode.DATA_LOSS, 'etcdserver: corrupt cluster');
 
+const ALARM_CODES = { NOSPACE: 1, CORRUPT: 2 } as const;
+
+/** The store's `alarm` bucket holds one key per active alarm: member ID (u64 BE) then the alarm code. */
+function alarmKey(a: AlarmMemberEntry): Buffer {
+  const key = Buffer.alloc(9);
+  key.writeBigUInt64BE(a.memberId, 0);
+  key[8] = ALARM_CODES[a.alarm];
+  return key;
+}
+
+function alarmFromKey(key: Buffer): AlarmMemberEntry {
+  const code = key[8];
+  const alarm = code === ALARM_CODES.NOSPACE ? 'NOSPACE' : code === ALARM_CODES.CORRUPT ? 'CORRUPT' : null;
+  if (key.length !== 9 || alarm === null) throw new Error(`alarm bucket holds a key capstan did not write: ${key.toString('hex')}`);
+  return { memberId: key.readBigUInt64BE(0), alarm };
+}
+
 export class Alarms {
   private readonly active = new Map<string, AlarmMemberEntry>();
 
-  constructor(
-    initial: readonly AlarmMemberEntry[],
-    /** Writes the whole alarm set to the store, in the same commit as the entry that changed it. */
-    private readonly persist: (alarms: readonly AlarmMemberEntry[]) => void,
-  ) {
-    for (const a of initial) this.active.set(keyOf(a), a);
+  private constructor(private readonly backend: Backend) {}
+
+  /** Loads the alarms the store holds; later changes are staged into the store's next commit. */
+  static async load(backend: Backend): Promise<Alarms> {
+    const alarms = new Alarms(backend);
+    const cursor = backend.scan('alarm', Buffer.alloc(0), null);
+    try {
+      for (let batch = await cursor.next(100); batch.length > 0; batch = await cursor.next(100)) {
+        for (const { key } of batch) {
+          const a = alarmFromKey(key);
+          alarms.active.set(keyOf(a), a);
+        }
+      }
+    } finally {
+      await cursor.close();
+    }
+    return alarms;
   }
 
   list(type: pb.AlarmType = 'NONE'): AlarmMemberEntry[] {
@@ -44,10 +73,11 @@ export class Alarms {
     if (req.action === 'ACTIVATE') {
       if (this.active.has(key)) return [];
       this.active.set(key, entry);
+      this.backend.put('alarm', alarmKey(entry), Buffer.alloc(0));
     } else {
       if (!this.active.delete(key)) return [];
+      this.backend.delete('alarm', alarmKey(entry));
     }
-    this.persist(this.list());
     return [entry];
   }
 }

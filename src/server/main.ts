@@ -2,49 +2,31 @@
 // The capstan process: etcd's flags in, one member out.
 import * as grpc from '@grpc/grpc-js';
 import { EtcdError } from '../mvcc/errors.js';
-import { ConfigError, type Config, parseConfig } from './config/config.js';
+import { logConfigWarnings, resolveCommandLine } from './config/cli.js';
+import type { Config } from './config/config.js';
 import { bind, createGrpcServer } from './grpc/grpcServer.js';
 import type { RpcObserver } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { Member } from './member.js';
-import { startMetricsServer } from './metricsServer.js';
+import { createMetricsServer } from './metricsServer.js';
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseConfig(process.argv.slice(2), process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(error.exitCode);
-    }
-    throw error;
-  }
-  if ('help' in parsed) {
-    process.stdout.write(parsed.help);
-    return;
-  }
-  if ('version' in parsed) {
-    process.stdout.write(parsed.version);
-    return;
-  }
-  await run(parsed);
+  const outcome = resolveCommandLine(process.argv.slice(2), process.env);
+  if (outcome.kind === 'exit') process.exit(outcome.code);
+  await run(outcome.config);
 }
 
 async function run(config: Config): Promise<void> {
-  const logger = createLogger(config);
-  for (const w of config.warnings) logger[w.level](w.msg, w.fields);
-  const fatal = (error: Error) => {
-    logger.fatal('capstan cannot continue', { error: error.message, stack: error.stack ?? '' });
-    process.exit(1);
-  };
-  const metrics = startMetricsServer(config, logger);
+  const logger = createLogger({ level: config.logLevel, outputs: config.logOutputs });
+  logConfigWarnings(logger, config);
+  const fatal = (error: Error): never => logger.fatal('capstan cannot continue', { error: error.message, stack: error.stack ?? '' });
+  const metrics = createMetricsServer(config, logger);
   const member = await Member.open(config, {
     fatal,
     walFsync: (s) => metrics.walFsync(s),
     backendCommit: (s) => metrics.backendCommit(s),
   });
-  metrics.attach(member);
+  await metrics.attach(member);
   const observer: RpcObserver = {
     handled: (service, method, code) => metrics.rpcHandled(service, method, code),
     unexpected: (service, method, error) =>

@@ -5,8 +5,9 @@ import { MvccStore } from '../mvcc/store.js';
 import { Alarms } from './alarms.js';
 import { Applier, type ApplyKind, type ApplyResults } from './applier.js';
 import type { Config } from './config/config.js';
+import { ETCD_API_VERSION } from './config/version.js';
 import { type Identity, layout, prepare, readIdentity, writeIdentity } from './dataDir.js';
-import type { MemberContext, MemberInfo } from './grpc/context.js';
+import type { MemberContext, MemberInfo, ServiceLimits } from './grpc/context.js';
 import { internalRequest } from './internalRequest.js';
 import { LeaseClock } from './lease/leaseClock.js';
 import type { ConsensusLog } from './log/consensusLog.js';
@@ -19,8 +20,6 @@ import type { InternalRequestBodies, ResponseHeader } from './proto/messages.js'
 import { RequestIdGenerator } from './requestIds.js';
 import { Wal } from './wal/index.js';
 
-/** The etcd API version capstan speaks; kube-apiserver ≥ 1.31 requires ≥ 3.5.13 for watch progress. */
-export const ETCD_API_VERSION = '3.5.21';
 
 export interface MemberEvents {
   fatal(error: Error): void;
@@ -35,10 +34,9 @@ const serverStopped = () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: ser
 export class Member implements MemberContext {
   readonly leaseClock: LeaseClock;
   readonly ids: RequestIdGenerator;
-  readonly limits;
+  readonly limits: ServiceLimits;
   readonly progressNotifyIntervalMs: number;
   readonly etcdVersion = ETCD_API_VERSION;
-  readonly alarms: Alarms;
   private readonly pending = new PendingRequests<unknown>();
   private readonly applier: Applier;
   private appliedIndex = 0;
@@ -55,6 +53,7 @@ export class Member implements MemberContext {
     private readonly wal: Wal,
     private readonly identityRecord: Identity,
     private readonly events: MemberEvents,
+    readonly alarms: Alarms,
   ) {
     this.memberId = BigInt(identityRecord.memberId);
     this.clusterId = BigInt(identityRecord.clusterId);
@@ -67,7 +66,6 @@ export class Member implements MemberContext {
       quotaBackendBytes: config.effectiveQuotaBackendBytes ?? Number.POSITIVE_INFINITY,
     };
     this.progressNotifyIntervalMs = config.watchProgressNotifyIntervalMs;
-    this.alarms = new Alarms(store.alarms(), (alarms) => store.setAlarms(alarms));
     this.applier = new Applier(store, this.alarms, this.pending, {
       leaseGranted: (lease) => this.leaseClock.start(lease),
       leaseRevoked: (id) => {
@@ -92,7 +90,8 @@ export class Member implements MemberContext {
     const store = await MvccStore.open(dirs.db);
     const opened = await Wal.open(dirs.wal, events.walFsync ? { onFsync: events.walFsync } : {});
     const log = await SingleMemberLog.open(opened.wal, opened.records, BigInt(identity.memberId), events.fatal);
-    const member = new Member(config, store, log, opened.wal, identity, events);
+    const alarms = await Alarms.load(store.backend);
+    const member = new Member(config, store, log, opened.wal, identity, events, alarms);
     member.appliedIndex = store.consistentIndex;
     for (const lease of store.leases()) member.leaseClock.start(lease);
     await log.start(store.consistentIndex, (entries) => member.applier.applyBatch(entries));

@@ -55,6 +55,9 @@ function normalize(text: string, endpoint: string): string {
     .replace(/"member_id":\d+/g, '"member_id":0')
     .replace(/"raft_term":\d+/g, '"raft_term":0')
     .replace(/lease [0-9a-f]+ granted/g, 'lease <id> granted')
+    .replace(/^[0-9a-f]{8,16}$/gm, '<lease-id>')
+    .replace(/"ts":"[^"]*"/g, '"ts":"<ts>"')
+    .replace(/"target":"[^"]*"/g, '"target":"<target>"')
     .replace(/took = [^\n]+/g, 'took = <t>')
     .replace(/is healthy: successfully committed proposal: took = .*/g, 'is healthy');
 }

@@ -1,10 +1,10 @@
 // etcdserverpb.Cluster. Membership changes arrive with Raft (issue 4); the list is served now.
-import type * as grpc from '@grpc/grpc-js';
+import type { ClusterHandlers } from '../proto/handlers.js';
 import type * as pb from '../proto/messages.js';
 import type { MemberContext } from './context.js';
 import { type RpcObserver, unary, unimplemented } from './unary.js';
 
-export function clusterService(ctx: MemberContext, observer: RpcObserver): grpc.UntypedServiceImplementation {
+export function clusterService(ctx: MemberContext, observer: RpcObserver): ClusterHandlers {
   return {
     MemberList: unary<pb.MemberListRequest, pb.MemberListResponse>('etcdserverpb.Cluster', 'MemberList', observer, async (req) => {
       if (req.linearizable) await ctx.linearizableBarrier();

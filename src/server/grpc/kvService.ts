@@ -1,15 +1,15 @@
 // etcdserverpb.KV: requests are checked as etcd checks them, writes go through the log, reads are
 // served locally (after a ReadIndex barrier unless serializable).
-import type * as grpc from '@grpc/grpc-js';
 import type { TxnRequest } from '../../mvcc/types.js';
 import { encodedSize } from '../internalRequest.js';
 import * as convert from '../proto/convert.js';
+import type { KVHandlers } from '../proto/handlers.js';
 import type * as pb from '../proto/messages.js';
 import { checkDeleteRange, checkPut, checkRange, checkTxn, requestErrors } from '../validation.js';
 import type { MemberContext } from './context.js';
 import { type RpcObserver, unary } from './unary.js';
 
-export function kvService(ctx: MemberContext, observer: RpcObserver): grpc.UntypedServiceImplementation {
+export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers {
   const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
     unary<Req, Res>('etcdserverpb.KV', method, observer, (req) => fn(req));
 

@@ -2,6 +2,7 @@
 // TTLs are the leader's clock (LeaseClock), as in etcd's lessor.
 import type * as grpc from '@grpc/grpc-js';
 import { mvccErrors } from '../../mvcc/errors.js';
+import type { LeaseHandlers } from '../proto/handlers.js';
 import type * as pb from '../proto/messages.js';
 import type { MemberContext } from './context.js';
 import { type RpcObserver, unary } from './unary.js';
@@ -11,7 +12,7 @@ const MAX_LEASE_TTL = 9_000_000_000;
 /** etcd's leaseOverhead for the quota check. */
 const LEASE_QUOTA_COST = 64;
 
-export function leaseService(ctx: MemberContext, observer: RpcObserver): grpc.UntypedServiceImplementation {
+export function leaseService(ctx: MemberContext, observer: RpcObserver): LeaseHandlers {
   const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
     unary<Req, Res>('etcdserverpb.Lease', method, observer, (req) => fn(req));
 

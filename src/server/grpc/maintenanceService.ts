@@ -1,13 +1,13 @@
 // etcdserverpb.Maintenance: status, alarms, hashes and defragmentation of this member.
-import type * as grpc from '@grpc/grpc-js';
 import { EtcdError, GrpcCode } from '../../mvcc/errors.js';
+import type { MaintenanceHandlers } from '../proto/handlers.js';
 import type * as pb from '../proto/messages.js';
 import type { MemberContext } from './context.js';
-import { type RpcObserver, unary, unimplemented } from './unary.js';
+import { type RpcObserver, unary, unimplemented, unimplementedStream } from './unary.js';
 
 const badLeaderTransferee = () => new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee');
 
-export function maintenanceService(ctx: MemberContext, observer: RpcObserver): grpc.UntypedServiceImplementation {
+export function maintenanceService(ctx: MemberContext, observer: RpcObserver): MaintenanceHandlers {
   const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
     unary<Req, Res>('etcdserverpb.Maintenance', method, observer, (req) => fn(req));
 
@@ -66,7 +66,7 @@ export function maintenanceService(ctx: MemberContext, observer: RpcObserver): g
       return { header: ctx.header() };
     }),
 
-    Snapshot: unimplemented('Maintenance', 'Snapshot'),
+    Snapshot: unimplementedStream('Maintenance', 'Snapshot'),
     Downgrade: unimplemented('Maintenance', 'Downgrade'),
   };
 }

@@ -39,7 +39,15 @@ export function unary<Req, Res>(
   };
 }
 
-export function unimplemented(service: string, method: string): grpc.handleUnaryCall<unknown, unknown> {
-  return (_call, callback) =>
-    callback({ code: grpc.status.UNIMPLEMENTED, details: `capstan: ${service}.${method} is not implemented yet` });
+const notYet = (service: string, method: string) => ({
+  code: grpc.status.UNIMPLEMENTED,
+  details: `capstan: ${service}.${method} is not implemented yet`,
+});
+
+export function unimplemented<Req, Res>(service: string, method: string): grpc.handleUnaryCall<Req, Res> {
+  return (_call, callback) => callback(notYet(service, method));
+}
+
+export function unimplementedStream<Req, Res>(service: string, method: string): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => call.destroy(Object.assign(new Error(notYet(service, method).details), notYet(service, method)));
 }

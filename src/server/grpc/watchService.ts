@@ -5,6 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { MvccEvent } from '../../mvcc/types.js';
 import type { Watcher } from '../../mvcc/watchableStore.js';
 import * as convert from '../proto/convert.js';
+import type { WatchHandlers } from '../proto/handlers.js';
 import type * as pb from '../proto/messages.js';
 import type { MemberContext } from './context.js';
 
@@ -19,7 +20,7 @@ interface WatchState {
   recentlyActive: boolean;
 }
 
-export function watchService(ctx: MemberContext): grpc.UntypedServiceImplementation {
+export function watchService(ctx: MemberContext): WatchHandlers {
   return {
     Watch: (stream: grpc.ServerDuplexStream<pb.WatchRequest, pb.WatchResponse>) => new WatchSession(ctx, stream),
   };
