@@ -40,35 +40,33 @@ function readMetaAt(buf: Buffer, offset: number, page: 0 | 1): MetaCandidate | s
   return { page, meta };
 }
 
+/**
+ * Meta 0 is damaged, so the page size is unknown: probe where meta 1 would be (as bbolt 1.3.11+ does),
+ * first at the size meta 0 claims; if nothing validates, report what was found there.
+ */
+function probeMeta1(buf: Buffer): MetaCandidate | string {
+  const claimed = buf.readUInt32LE(PAGE_HEADER_SIZE + 8);
+  const sizes = isValidPageSize(claimed) ? [claimed] : [];
+  for (let size = 1024; size <= 1 << 20; size *= 2) if (size !== claimed) sizes.push(size);
+  for (const size of sizes) {
+    if (size >= buf.length) continue;
+    const c = readMetaAt(buf, size, 1);
+    if (typeof c !== 'string') return c;
+  }
+  return isValidPageSize(claimed) ? readMetaAt(buf, claimed, 1) : 'no valid meta page at any page size';
+}
+
 /** bbolt db.meta(): the valid meta with the higher txid (meta 0 on a tie). */
 function chooseMeta(buf: Buffer): MetaCandidate {
   const m0 = readMetaAt(buf, 0, 0);
-  let m1: MetaCandidate | string = 'not found';
-  if (typeof m0 !== 'string') {
-    m1 = readMetaAt(buf, m0.meta.pageSize, 1);
-  } else {
-    // Meta 0 is damaged, so its page size is unknown: probe where meta 1 would be (as bbolt 1.3.11+ does),
-    // first at the size meta 0 claims, and report what was found there if nothing validates.
-    const claimed = buf.readUInt32LE(PAGE_HEADER_SIZE + 8);
-    const sizes = isValidPageSize(claimed) ? [claimed] : [];
-    for (let size = 1024; size <= 1 << 20; size *= 2) if (size !== claimed) sizes.push(size);
-    m1 = isValidPageSize(claimed) ? readMetaAt(buf, claimed, 1) : 'no valid meta page at any page size';
-    for (const size of sizes) {
-      if (size >= buf.length) continue;
-      const c = readMetaAt(buf, size, 1);
-      if (typeof c !== 'string') {
-        m1 = c;
-        break;
-      }
-    }
+  const m1 = typeof m0 === 'string' ? probeMeta1(buf) : readMetaAt(buf, m0.meta.pageSize, 1);
+  if (typeof m0 === 'string') {
+    if (typeof m1 === 'string') throw new BoltFormatError(`invalid database: meta page 0: ${m0}; meta page 1: ${m1}`);
+    return m1;
   }
-  if (typeof m0 === 'string' && typeof m1 === 'string') {
-    throw new BoltFormatError(`invalid database: meta page 0: ${m0}; meta page 1: ${m1}`);
-  }
-  if (typeof m0 === 'string') return m1 as MetaCandidate;
   if (typeof m1 === 'string') return m0;
   if (m0.meta.pageSize !== m1.meta.pageSize) {
-    throw new BoltFormatError(`meta pages disagree on the page size (${m0.meta.pageSize} vs ${m1.meta.pageSize})`);
+    throw new Error(`invariant: meta 1 was read at meta 0's page size ${m0.meta.pageSize} but says ${m1.meta.pageSize}`);
   }
   return m1.meta.txid > m0.meta.txid ? m1 : m0;
 }
