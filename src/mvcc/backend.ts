@@ -73,7 +73,8 @@ export class ScanCursor {
       let db: Array<[Buffer, Buffer]> = [];
       if (!this.dbDone) {
         db = (await this.it.nextv(limit)) as Array<[Buffer, Buffer]>;
-        if (db.length < limit) this.dbDone = true;
+        // nextv() may return a short page before the end (it pages by bytes too): only an empty one ends the scan.
+        if (db.length === 0) this.dbDone = true;
       }
       const bound = this.dbDone ? null : db[db.length - 1]![0];
       const out: ScanEntry[] = [];
