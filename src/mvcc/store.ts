@@ -50,6 +50,11 @@ const SCAN_CHUNK = 1000;
 /** etcd keeps the hashes of the last 10 compactions. */
 const HASH_CACHE_SIZE = 10;
 
+export interface MvccStoreOptions {
+  /** History entries a catching-up watcher reads per step (tests make it small). */
+  watchHistoryChunk?: number;
+}
+
 interface Compaction {
   rev: number;
   /** Revision ids that survive it (etcd's `keep`). */
@@ -91,20 +96,23 @@ export class MvccStore {
   private physicalError: unknown = null;
   private hashCache: CachedHash[] = [];
 
-  private constructor(private readonly s: KvState) {
+  private constructor(
+    private readonly s: KvState,
+    options: MvccStoreOptions,
+  ) {
     const source: HistorySource = {
       currentRevision: () => this.s.currentRev,
       compactRevision: () => this.s.compactMainRev,
       readHistory: (from, to, max) => this.readHistory(from, to, max),
       kvAt: (key, rev) => this.s.kvAt(key, rev),
     };
-    this.watchable = new WatchableStore(source);
+    this.watchable = new WatchableStore(source, options.watchHistoryChunk);
   }
 
   /** Open (or create) the store in `dir`, rebuilding the key index from the backend. */
-  static async open(dir: string): Promise<MvccStore> {
+  static async open(dir: string, options: MvccStoreOptions = {}): Promise<MvccStore> {
     const backend = await Backend.open(dir);
-    const store = new MvccStore(new KvState(backend));
+    const store = new MvccStore(new KvState(backend), options);
     try {
       await store.restore();
     } catch (e) {

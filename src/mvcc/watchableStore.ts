@@ -59,7 +59,8 @@ export interface HistorySource {
 
 type State = 'synced' | 'unsynced' | 'congested' | 'done';
 
-const HISTORY_CHUNK = 1000;
+/** Default history entries read per catch-up step. */
+export const HISTORY_CHUNK = 1000;
 
 class WatcherImpl implements Watcher {
   state: State = 'unsynced';
@@ -113,7 +114,12 @@ export class WatchableStore {
     console.error(`mvcc: watch sink ${id} threw; watcher cancelled`, err);
   };
 
-  constructor(private readonly source: HistorySource) {}
+  constructor(
+    private readonly source: HistorySource,
+    private readonly historyChunk = HISTORY_CHUNK,
+  ) {
+    if (!(historyChunk >= 1)) throw new Error(`mvcc: history chunk must be >= 1, got ${historyChunk}`);
+  }
 
   get syncedWatchers(): number {
     return this.syncedCount;
@@ -235,7 +241,7 @@ export class WatchableStore {
         this.addSynced(w);
         return;
       }
-      const { batches, nextRev } = await this.source.readHistory(w.minRev, cur, HISTORY_CHUNK);
+      const { batches, nextRev } = await this.source.readHistory(w.minRev, cur, this.historyChunk);
       if (nextRev <= w.minRev) throw new Error(`mvcc: history read made no progress at ${w.minRev}`);
       // A compaction that ran during the read may have removed part of what we were reading.
       if (w.minRev < this.source.compactRevision()) continue;
