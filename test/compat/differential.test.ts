@@ -38,6 +38,7 @@ const SCRIPT: Step[] = [
   { args: ['compaction', '4'] },
   { args: ['get', 'b', '--rev=3'] },
   { args: ['get', 'b', '--rev=4', '-w', 'json'] },
+  { args: ['watch', 'b', '--rev=2'] },
   { args: ['compaction', '3'] },
   { args: ['compaction', '100000'] },
   { args: ['lease', 'grant', '1000'] },
