@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { MvccEvent } from '../../../src/mvcc/types.js';
+import type { WatchOptions } from '../../../src/mvcc/watchableStore.js';
+import { b, delReq, openStore, putReq, txnReq } from './support.js';
+
+const opts = (key: string, o: Partial<WatchOptions> = {}): WatchOptions => ({
+  key: b(key), rangeEnd: Buffer.alloc(0), startRevision: 0, prevKv: false, filterPut: false, filterDelete: false, ...o,
+});
+
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in 5 s');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+const summary = (calls: MvccEvent[][]) =>
+  calls.map((evs) => evs.map((e) => `${e.type} ${e.kv.key} @${e.kv.modRevision}${e.prevKv ? ` prev=${e.prevKv.value}` : ''}`));
+
+describe('WatchableStore', () => {
+  it('delivers one call per revision with the txn events in order, DELETE kv carrying only key and revision', async () => {
+    const { store } = await openStore();
+    const calls: MvccEvent[][] = [];
+    const w = store.watchable.watch(opts('a', { rangeEnd: b('z'), prevKv: true }), { send: (e) => (calls.push(e), true), compacted: () => {} });
+    expect(w.isSynced()).toBe(true);
+    await store.applyPut(putReq('a', '1'));
+    await store.applyTxn(txnReq({ success: [{ put: putReq('a', '2') }, { put: putReq('b', '3') }, { deleteRange: delReq('a') }] }));
+    await store.applyPut(putReq('zz', 'out of range'));
+    expect(summary(calls)).toEqual([['PUT a @2'], ['PUT a @3 prev=1', 'PUT b @3', 'DELETE a @3 prev=1']]);
+    expect(calls[1]![2]!.kv).toEqual({ key: b('a'), createRevision: 0, modRevision: 3, version: 0, value: Buffer.alloc(0), lease: 0n });
+    w.cancel();
+    await store.applyPut(putReq('a', '4'));
+    expect(calls.length).toBe(2);
+  });
+
+  it('catches a watcher up from history, with prev_kv read at rev-1', async () => {
+    const { store } = await openStore();
+    await store.applyPut(putReq('k', '1'));
+    await store.applyPut(putReq('k', '2'));
+    await store.commit();
+    await store.applyDeleteRange(delReq('k'));
+    const calls: MvccEvent[][] = [];
+    const w = store.watchable.watch(opts('k', { startRevision: 2, prevKv: true }), { send: (e) => (calls.push(e), true), compacted: () => {} });
+    expect(w.isSynced()).toBe(false);
+    await until(() => w.isSynced());
+    await store.applyPut(putReq('k', '5'));
+    expect(summary(calls)).toEqual([['PUT k @2'], ['PUT k @3 prev=1'], ['DELETE k @4 prev=2'], ['PUT k @5']]);
+  });
+
+  it('a congested watcher stops receiving and resumes from history without gaps or repeats', async () => {
+    const { store } = await openStore();
+    const calls: MvccEvent[][] = [];
+    let accept = false;
+    const w = store.watchable.watch(opts('k'), { send: (e) => (calls.push(e), accept), compacted: () => {} });
+    await store.applyPut(putReq('k', '1'));
+    expect(w.isSynced()).toBe(false);
+    for (let i = 2; i <= 5; i++) await store.applyPut(putReq('k', String(i)));
+    expect(calls.length).toBe(1);
+    accept = true;
+    w.resume();
+    await until(() => w.isSynced());
+    await store.applyPut(putReq('k', '6'));
+    expect(calls.map((c) => c[0]!.kv.modRevision)).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
+  it('reports compaction to a watcher starting below the compact revision, once and instead of events', async () => {
+    const { store } = await openStore();
+    for (let i = 0; i < 5; i++) await store.applyPut(putReq('k', String(i)));
+    await store.applyCompaction({ revision: 4, physical: false });
+    const got: number[] = [];
+    const calls: MvccEvent[][] = [];
+    store.watchable.watch(opts('k', { startRevision: 3 }), { send: (e) => (calls.push(e), true), compacted: (r) => got.push(r) });
+    await until(() => got.length > 0);
+    expect(got).toEqual([4]);
+    expect(calls).toEqual([]);
+    // At exactly the compact revision the watch works.
+    const ok: MvccEvent[][] = [];
+    const w = store.watchable.watch(opts('k', { startRevision: 4 }), { send: (e) => (ok.push(e), true), compacted: () => {} });
+    await until(() => w.isSynced());
+    expect(ok.map((c) => c[0]!.kv.modRevision)).toEqual([4, 5, 6]);
+  });
+
+  it('filters, and a watch starting in the future sees nothing before its start', async () => {
+    const { store } = await openStore();
+    const puts: MvccEvent[][] = [];
+    const future: MvccEvent[][] = [];
+    store.watchable.watch(opts('k', { filterDelete: true }), { send: (e) => (puts.push(e), true), compacted: () => {} });
+    store.watchable.watch(opts('k', { startRevision: 4 }), { send: (e) => (future.push(e), true), compacted: () => {} });
+    await store.applyPut(putReq('k', '1'));
+    await store.applyDeleteRange(delReq('k'));
+    await store.applyPut(putReq('k', '2'));
+    expect(summary(puts)).toEqual([['PUT k @2'], ['PUT k @4']]);
+    expect(summary(future)).toEqual([['PUT k @4']]);
+  });
+
+  it('thousands of synced watchers on other keys do not see an unrelated write', async () => {
+    const { store } = await openStore();
+    let sends = 0;
+    for (let i = 0; i < 5000; i++) store.watchable.watch(opts(`key-${i}`), { send: () => (sends++, true), compacted: () => {} });
+    for (let i = 0; i < 50; i++) store.watchable.watch(opts('pfx/', { rangeEnd: b('pfx0') }), { send: () => (sends++, true), compacted: () => {} });
+    expect(store.watchable.syncedWatchers).toBe(5050);
+    await store.applyPut(putReq('key-17', 'x'));
+    expect(sends).toBe(1);
+    await store.applyPut(putReq('pfx/a', 'x'));
+    expect(sends).toBe(51);
+  });
+});
