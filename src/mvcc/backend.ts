@@ -144,6 +144,26 @@ export class Backend {
     return this.db.get(pk);
   }
 
+  /** Several keys of one bucket; staged values first, the rest in one LevelDB read (one snapshot). */
+  async getMany(bucket: BucketName, keys: Uint8Array[]): Promise<Array<Buffer | undefined>> {
+    const out: Array<Buffer | undefined> = new Array<Buffer | undefined>(keys.length);
+    const missing: number[] = [];
+    const missingKeys: Buffer[] = [];
+    keys.forEach((k, i) => {
+      const pk = prefixed(bucket, k);
+      const s = this.stagedValue(pk.toString('latin1'));
+      if (s === undefined) {
+        missing.push(i);
+        missingKeys.push(pk);
+      } else out[i] = s ?? undefined;
+    });
+    if (missingKeys.length > 0) {
+      const got = await this.db.getMany(missingKeys);
+      missing.forEach((idx, j) => (out[idx] = got[j]));
+    }
+    return out;
+  }
+
   /** A consistent scan of [gte, lt) within a bucket (lt null: to the bucket's end). */
   scan(bucket: BucketName, gte: Uint8Array, lt: Uint8Array | null): ScanCursor {
     const lo = prefixed(bucket, gte);

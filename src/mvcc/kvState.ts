@@ -88,19 +88,22 @@ export class KvState {
   }
 
   async resolve(hits: IndexHit[]): Promise<KeyValue[]> {
-    return Promise.all(
-      hits.map(async (h) => {
-        const mem = this.resolveSync(h);
-        if (mem) return mem;
-        const bytes = await this.backend.get('key', encodeRevision(h.rev));
-        if (bytes === undefined) {
-          // Compaction removed it while we were reading: the read lost the race, as etcd's would.
-          if (h.rev.main <= this.compactMainRev) throw mvccErrors.compacted();
-          throw new Error(`mvcc: index points at revision ${revisionId(h.rev)} missing from the backend`);
-        }
-        return decodeKeyValue(bytes);
-      }),
-    );
+    const out: Array<KeyValue | null> = hits.map((h) => this.resolveSync(h));
+    const fetch = hits.filter((_h, i) => out[i] === null);
+    if (fetch.length === 0) return out as KeyValue[];
+    const values = await this.backend.getMany('key', fetch.map((h) => encodeRevision(h.rev)));
+    let j = 0;
+    return out.map((kv) => {
+      if (kv) return kv;
+      const h = fetch[j]!;
+      const bytes = values[j++];
+      if (bytes === undefined) {
+        // Compaction removed it while we were reading: the read lost the race, as etcd's would.
+        if (h.rev.main <= this.compactMainRev) throw mvccErrors.compacted();
+        throw new Error(`mvcc: index points at revision ${revisionId(h.rev)} missing from the backend`);
+      }
+      return decodeKeyValue(bytes);
+    });
   }
 
   /** The key's kv as of `rev`, or null (absent, or history compacted away). */
