@@ -415,18 +415,17 @@ export class MvccStore {
       if (rev <= this.s.compactMainRev) throw mvccErrors.compacted();
       if (rev > this.s.currentRev) throw mvccErrors.futureRev();
       const prevCompact = this.s.compactMainRev;
-      // The hash etcd computes during the compaction pass: entries <= rev, before anything is dropped.
-      const cached: CachedHash = {
-        revision: rev,
-        compactRevision: prevCompact,
-        hash: Promise.resolve(0),
-      };
-      const view = this.hashView(rev);
+      // etcd caches the hash its compaction pass computes (entries <= rev, before anything is
+      // dropped), but only when the previous pass had finished, so it covers every revision since.
+      const prevCompleted = this.physicalPending === null;
+      const view = prevCompleted ? this.hashView(rev) : null;
       const c = this.compactIndex(rev);
-      cached.hash = this.hashScan(view, new KvHasher(prevCompact, rev, c.keep));
-      cached.hash.catch(() => undefined);
-      this.hashCache.push(cached);
-      if (this.hashCache.length > HASH_CACHE_SIZE) this.hashCache.shift();
+      if (view) {
+        const hash = this.hashScan(view, new KvHasher(prevCompact, rev, c.keep));
+        hash.catch(() => undefined);
+        this.hashCache.push({ revision: rev, compactRevision: prevCompact, hash });
+        if (this.hashCache.length > HASH_CACHE_SIZE) this.hashCache.shift();
+      }
       this.s.backend.put('meta', META_SCHEDULED_COMPACT, encodeRevision({ main: rev, sub: 0 }));
       this.awaitingCommit.push(c);
       return { header: { revision: this.s.currentRev } };
