@@ -2,7 +2,7 @@
 // and how their entries are encoded. Turns plain records into the bucket map writeBolt takes.
 import type { KeyValue, LeaseId } from '../mvcc/types.js';
 import type { BoltEntries } from './bbolt/index.js';
-import { encodeKeyValue } from './keyValueProto.js';
+import { encodeKeyValue, encodeLease as encodeMvccLease, encodeLeaseKey } from '../mvcc/keyValueCodec.js';
 import { encodeRevisionKey } from './revisionKey.js';
 
 export const EtcdBucket = {
@@ -52,23 +52,11 @@ function be64(v: bigint): Buffer {
   return b;
 }
 
-function varint(v: bigint): number[] {
-  let u = BigInt.asUintN(64, v);
-  const out: number[] = [];
-  while (u >= 0x80n) {
-    out.push(Number(u & 0x7fn) | 0x80);
-    u >>= 7n;
-  }
-  out.push(Number(u));
-  return out;
-}
-
-/** leasepb.Lease{ID=1, TTL=2} as gogoproto writes it (zero fields omitted). */
+/** leasepb.Lease{ID=1, TTL=2} as gogoproto writes it (mvcc's codec; zero fields omitted). */
 export function encodeLease(l: EtcdLeaseRecord): Buffer {
-  const bytes: number[] = [];
-  if (l.id !== 0n) bytes.push(0x08, ...varint(l.id));
-  if (l.ttl !== 0n) bytes.push(0x10, ...varint(l.ttl));
-  return Buffer.from(bytes);
+  const ttl = Number(l.ttl);
+  if (!Number.isSafeInteger(ttl)) throw new Error(`lease ${l.id} TTL ${l.ttl} does not fit a safe integer`);
+  return encodeMvccLease({ id: l.id, ttl, remainingTtl: 0 });
 }
 
 /** raftpb.ConfState JSON as etcd stores it; uint64 ids written as raw numbers (they exceed 2^53). */
@@ -101,7 +89,7 @@ export function etcdBackendBuckets(content: EtcdBackendContent): Map<string, Bol
     const rev = encodeRevisionKey({ main: BigInt(content.compactRevision), sub: 0n, tombstone: false });
     meta.push([Buffer.from('scheduledCompactRev'), rev], [Buffer.from('finishedCompactRev'), rev]);
   }
-  const leases: [Buffer, Buffer][] = (content.leases ?? []).map((l) => [be64(l.id), encodeLease(l)]);
+  const leases: [Buffer, Buffer][] = (content.leases ?? []).map((l) => [encodeLeaseKey(l.id), encodeLease(l)]);
   const cluster: [Buffer, Buffer][] =
     content.clusterVersion === undefined ? [] : [[Buffer.from('clusterVersion'), Buffer.from(content.clusterVersion)]];
   return new Map<string, BoltEntries>([

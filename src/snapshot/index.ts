@@ -12,8 +12,6 @@ export {
   type SnapshotMessage,
   type VerifiedSnapshot,
 } from './stream.js';
-export { Crc32c, crc32c } from './crc32c.js';
-export { decodeKeyValue, encodeKeyValue } from './keyValueProto.js';
 export { decodeRevisionKey, encodeRevisionKey, type RevisionKey } from './revisionKey.js';
 export {
   confStateJson,

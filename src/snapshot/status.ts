@@ -2,7 +2,7 @@
 // (etcdutl/snapshot/v3_snapshot.go Status): CRC-32C over every bucket name, key and value in byte
 // order, the last revision in the `key` bucket, the count of all entries, and tx.Size().
 import { BoltIntegrityError, openBolt, type BoltDb } from './bbolt/index.js';
-import { Crc32c } from './crc32c.js';
+import { Crc32c } from '../mvcc/crc32c.js';
 import { decodeRevisionKey } from './revisionKey.js';
 
 export interface SnapshotStatus {

@@ -9,7 +9,7 @@
 //   then zero padding up to a multiple of 8 bytes, so every record starts 8-byte aligned (the reader
 //   only has to probe aligned offsets, and the CRC's word loads stay aligned in the file buffer).
 
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../../mvcc/crc32c.js';
 
 export interface WalRecord {
   type: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openBolt } from '../../../src/snapshot/bbolt/index.js';
-import { decodeKeyValue, encodeKeyValue } from '../../../src/snapshot/keyValueProto.js';
+import { decodeKeyValue, encodeKeyValue } from '../../../src/mvcc/keyValueCodec.js';
 import { decodeRevisionKey } from '../../../src/snapshot/revisionKey.js';
 import { snapshotStatus } from '../../../src/snapshot/status.js';
 import { verifySnapshotFile } from '../../../src/snapshot/stream.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { crc32c, crc32cBytewise } from '../../../src/server/wal/crc32c.js';
+import { crc32c, crc32cBytewise } from '../../../src/mvcc/crc32c.js';
 
 // Bit-by-bit definition, independent of the tables under test.
 function crc32cBitwise(data: Uint8Array): number {
