@@ -78,11 +78,15 @@ export class RaftLog {
     return lastNew;
   }
 
+  /** Called after entries are appended (possibly replacing a suffix from ents[0].index on). */
+  onAppend: ((ents: Entry[]) => void) | undefined = undefined;
+
   append(ents: Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     const after = (ents[0] as Entry).index - 1;
     invariant(after >= this.committed, () => `after(${after}) is out of range [committed(${this.committed})]`);
     this.unstable.truncateAndAppend(ents);
+    this.onAppend?.(ents);
     return this.lastIndex();
   }
 

@@ -19,7 +19,11 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
-  /** In Probe state, a MsgApp was sent and its answer is awaited. */
+  /**
+   * A MsgApp was sent since the last heartbeat response. In Probe state it blocks the next probe;
+   * in Replicate state with a full window it blocks the empty "probe" MsgApp that lets the leader
+   * find out when every in-flight message was lost.
+   */
   msgAppFlowPaused = false;
   isLearner: boolean;
   inflights: Inflights;
@@ -61,15 +65,18 @@ export class Progress {
 
   /** Records that a MsgApp carrying `entries` entries (bytes of payload) was sent. */
   sentEntries(entries: number, bytes: number): void {
-    if (this.state === ProgressState.Replicate) {
-      if (entries > 0) {
-        this.next += entries;
-        this.inflights.add(this.next - 1, bytes);
-      }
-      this.msgAppFlowPaused = this.inflights.full();
-    } else if (this.state === ProgressState.Probe) {
-      this.msgAppFlowPaused = true;
+    if (this.state === ProgressState.Replicate && entries > 0) {
+      this.next += entries;
+      this.inflights.add(this.next - 1, bytes);
     }
+    this.msgAppFlowPaused = true;
+  }
+
+  /** Whether flow control lets a MsgApp carrying entries go out now. */
+  canSendEntries(): boolean {
+    if (this.state === ProgressState.Probe) return !this.msgAppFlowPaused;
+    if (this.state === ProgressState.Replicate) return !this.inflights.full();
+    return false;
   }
 
   /** The follower acknowledged index n. Returns whether match advanced. */
@@ -106,7 +113,7 @@ export class Progress {
       case ProgressState.Probe:
         return this.msgAppFlowPaused;
       case ProgressState.Replicate:
-        return this.inflights.full();
+        return this.inflights.full() && this.msgAppFlowPaused;
       case ProgressState.Snapshot:
         return true;
     }

@@ -3,6 +3,7 @@
 // comes from the injected Rng.
 import { RaftLog } from './log.js';
 import { Progress, ProgressState } from './progress.js';
+import { decodeConfChange } from './codec.js';
 import { ReadOnly, keyBytes } from './read-only.js';
 import type { Rng } from './rng.js';
 import { ErrCompacted, ErrSnapshotTemporarilyUnavailable, ErrUnavailable, type Storage } from './storage.js';
@@ -101,8 +102,15 @@ export class Raft {
   readStates: ReadState[] = [];
   /** Set while a leadership transfer to this node is in progress. */
   leadTransferee: NodeId = NONE;
-  /** Index of the latest conf change in the log; a new one is refused until it is applied. */
+  /** Index of the latest conf change in the log; a new one is refused until it is committed. */
   pendingConfIndex = 0;
+  /**
+   * Membership takes effect when a conf change is appended, not when it commits (Raft thesis
+   * §4.1): the configuration is the snapshot's (baseConf) plus every conf change in the log after
+   * it (confLog). Truncating a conf change out of the log reverts it.
+   */
+  private baseConf: ConfState = { voters: [], learners: [] };
+  private confLog: { index: number; cc: ConfChange }[] = [];
   uncommittedSize = 0;
   private readOnly = new ReadOnly();
   private pendingReadIndexMessages: Message[] = [];
@@ -137,7 +145,19 @@ export class Raft {
     this.trk = new ProgressTracker(maxInflight, c.maxInflightBytes ?? 0);
 
     const { hardState, confState } = c.storage.initialState();
-    this.restoreConfState(confState);
+    this.baseConf = confState;
+    // Conf changes in the stored log after the snapshot are part of the configuration.
+    const snapIndex = c.storage.snapshot().metadata.index;
+    invariant(c.storage.firstIndex() - 1 <= snapIndex, 'storage compacted beyond its snapshot: conf changes would be lost');
+    const from = Math.max(snapIndex + 1, this.raftLog.firstIndex());
+    const to = this.raftLog.lastIndex();
+    for (let lo = from; lo <= to; ) {
+      const ents = this.raftLog.slice(lo, to + 1, this.maxMsgSize);
+      for (const e of ents) if (e.type === EntryType.EntryConfChange) this.confLog.push({ index: e.index, cc: decodeConfChange(e.data) });
+      lo += ents.length;
+    }
+    this.raftLog.onAppend = (ents) => this.onLogAppend(ents);
+    this.rebuildConfig();
     if (!isEmptyHardState(hardState)) this.loadState(hardState);
     if (c.applied !== undefined && c.applied > 0) this.raftLog.appliedTo(c.applied);
     this.becomeFollower(this.term, NONE);
@@ -183,11 +203,15 @@ export class Raft {
   private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
     const pr = this.trk.progress.get(to);
     if (!pr || pr.isPaused()) return false;
+    // With a full window in Replicate state, an empty MsgApp still goes out (at most one per
+    // heartbeat response): if all in-flight messages were lost, its rejection resets the flow.
+    const withEntries = pr.canSendEntries();
+    if (!withEntries && !sendIfEmpty) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.raftLog.term(prevIndex);
     let ents: Entry[] = [];
     let compacted = prevTerm === undefined;
-    if (!compacted) {
+    if (!compacted && withEntries) {
       try {
         ents = this.raftLog.entriesFrom(pr.next, this.maxMsgSize);
       } catch (e) {
@@ -274,10 +298,7 @@ export class Raft {
     if (this.state !== StateType.Leader || this.raftLog.term(index) !== term) return;
     const pr = this.trk.progress.get(this.id);
     if (!pr) return;
-    if (pr.maybeUpdate(index) && this.maybeCommit()) {
-      this.releasePendingReadIndexMessages();
-      this.bcastAppend();
-    }
+    if (pr.maybeUpdate(index) && this.maybeCommit()) this.onLeaderCommitted();
   }
 
   private increaseUncommittedSize(es: Entry[]): boolean {
@@ -358,46 +379,40 @@ export class Raft {
     this.reset(this.term);
     this.lead = this.id;
     this.state = StateType.Leader;
+    // We may be absent from our latest configuration (our removal is not committed yet; see
+    // promotable): then we lead without counting ourselves.
     const self = this.trk.progress.get(this.id);
-    invariant(self !== undefined, 'a leader must be in its own configuration');
-    self.becomeReplicate();
-    self.recentActive = true;
-    // Conf changes may sit uncommitted in our log; be conservative until our first entry applies.
-    this.pendingConfIndex = this.raftLog.lastIndex();
+    if (self) {
+      self.becomeReplicate();
+      self.recentActive = true;
+    }
+    // A conf change may sit uncommitted in our log: no new one until it commits.
+    const lastConf = this.confLog[this.confLog.length - 1];
+    this.pendingConfIndex = lastConf ? lastConf.index : 0;
     const empty: Entry = { term: 0, index: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES };
     invariant(this.appendEntry([empty]), 'empty entry was dropped');
   }
 
+  /**
+   * Whether this node may campaign: it is a voter, or it was one until a conf change that has not
+   * committed yet (as far as it knows). The latter matters: the members of the old configuration
+   * may need this node (whose log holds the change) to lead long enough to commit its own
+   * removal, or nobody could be elected. It campaigns, and counts votes, in its latest
+   * configuration, exactly like a leader that removed itself.
+   */
   private promotable(): boolean {
+    if (this.raftLog.hasPendingSnapshot()) return false;
     const pr = this.trk.progress.get(this.id);
-    return pr !== undefined && !pr.isLearner && !this.raftLog.hasPendingSnapshot();
+    if (pr !== undefined && !pr.isLearner) return true;
+    const last = this.confLog[this.confLog.length - 1];
+    if (last === undefined || last.index <= this.raftLog.committed) return false;
+    return this.configAt(this.raftLog.committed).voters.has(this.id);
   }
 
   private hup(t: CampaignType): void {
     if (this.state === StateType.Leader) return;
     if (!this.promotable()) return;
-    // A conf change committed but not applied could change who may vote; wait for it.
-    if (this.hasUnappliedConfChanges()) return;
     this.campaign(t);
-  }
-
-  private hasUnappliedConfChanges(): boolean {
-    if (this.raftLog.applied >= this.raftLog.committed) return false;
-    let lo = this.raftLog.applied + 1;
-    const hi = this.raftLog.committed + 1;
-    while (lo < hi) {
-      let ents: Entry[];
-      try {
-        ents = this.raftLog.slice(lo, hi, this.maxMsgSize);
-      } catch (e) {
-        if (e instanceof ErrCompacted) return false;
-        throw e;
-      }
-      if (ents.length === 0) return false;
-      for (const e of ents) if (e.type === EntryType.EntryConfChange) return true;
-      lo += ents.length;
-    }
-    return false;
   }
 
   campaign(t: CampaignType): void {
@@ -553,8 +568,14 @@ export class Raft {
         for (let i = 0; i < entries.length; i++) {
           const e = entries[i] as Entry;
           if (e.type !== EntryType.EntryConfChange) continue;
-          if (this.pendingConfIndex > this.raftLog.applied) {
-            // Only one conf change may be pending; this one becomes an empty normal entry.
+          // One change at a time, each only after the previous one and an entry of this term
+          // have committed (the latter closes the single-server-change bug, thesis §4.1 errata).
+          // A refused change becomes an empty normal entry, as in etcd.
+          const refused =
+            this.pendingConfIndex > this.raftLog.committed ||
+            !this.committedEntryInCurrentTerm() ||
+            this.wouldRemoveAllVoters(decodeConfChange(e.data));
+          if (refused) {
             entries[i] = { term: 0, index: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES };
           } else {
             this.pendingConfIndex = this.raftLog.lastIndex() + i + 1;
@@ -608,8 +629,8 @@ export class Raft {
               pr.inflights.freeLE(m.index);
             }
             if (this.maybeCommit()) {
-              this.releasePendingReadIndexMessages();
-              this.bcastAppend();
+              this.onLeaderCommitted();
+              if (this.state !== StateType.Leader) return undefined;
             } else if (oldPaused) {
               this.sendAppend(m.from);
             }
@@ -624,7 +645,7 @@ export class Raft {
       case MessageType.MsgHeartbeatResp: {
         pr.recentActive = true;
         pr.msgAppFlowPaused = false;
-        if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
+        if (pr.match < this.raftLog.lastIndex() || pr.state === ProgressState.Probe) this.sendAppend(m.from);
         if (m.context.length === 0) return undefined;
         const acks = this.readOnly.recvAck(m.from, m.context);
         if (!acks) return undefined;
@@ -801,24 +822,21 @@ export class Raft {
       this.becomeFollower(this.term + 1, NONE);
       return false;
     }
+    // Unlike etcd, a snapshot whose configuration lacks us is installed too: it is older than the
+    // conf change that added us (the leader only sends to members it knows), and the entries after
+    // it, our own addition among them, follow by the log. Refusing it would leave a new member
+    // stuck until the leader happened to take a newer snapshot.
     const cs = s.metadata.confState;
-    if (!cs.voters.includes(this.id) && !cs.learners.includes(this.id)) return false;
     if (this.raftLog.matchTerm(s.metadata.index, s.metadata.term)) {
       // We have the snapshot's last entry: just fast-forward the commit index.
       this.raftLog.commitTo(s.metadata.index);
       return false;
     }
     this.raftLog.restore(s);
-    this.restoreConfState(cs);
+    this.baseConf = cs;
+    this.confLog = [];
+    this.rebuildConfig();
     return true;
-  }
-
-  private restoreConfState(cs: ConfState): void {
-    for (const id of [...this.trk.progress.keys()]) this.trk.remove(id);
-    const next = this.raftLog.lastIndex() + 1;
-    for (const id of cs.voters) this.trk.addVoter(id, next);
-    for (const id of cs.learners) this.trk.addLearner(id, next);
-    this.afterConfigChange();
   }
 
   // --- reads and transfers ---------------------------------------------------------------------
@@ -860,44 +878,101 @@ export class Raft {
     this.leadTransferee = NONE;
   }
 
-  // --- membership ------------------------------------------------------------------------------
+  // --- membership ---------------------------------------------------------------------------
 
-  /** Applies a committed conf change to the configuration. Returns the new ConfState. */
-  applyConfChange(cc: ConfChange): ConfState {
-    const next = this.raftLog.lastIndex() + 1;
-    switch (cc.type) {
-      case ConfChangeType.AddNode:
-        if (cc.nodeId !== NONE) this.trk.addVoter(cc.nodeId, next);
-        break;
-      case ConfChangeType.AddLearnerNode:
-        if (cc.nodeId !== NONE) this.trk.addLearner(cc.nodeId, next);
-        break;
-      case ConfChangeType.RemoveNode:
-        this.trk.remove(cc.nodeId);
-        break;
-      case ConfChangeType.UpdateNode:
-        break;
+  private onLogAppend(ents: Entry[]): void {
+    const first = (ents[0] as Entry).index;
+    const before = this.confLog.length;
+    // Conf changes at or after `first` were replaced by this append.
+    while (this.confLog.length > 0 && (this.confLog[this.confLog.length - 1] as { index: number }).index >= first) this.confLog.pop();
+    let changed = this.confLog.length !== before;
+    for (const e of ents) {
+      if (e.type !== EntryType.EntryConfChange) continue;
+      this.confLog.push({ index: e.index, cc: decodeConfChange(e.data) });
+      changed = true;
     }
+    if (changed) this.rebuildConfig();
+  }
+
+  /** The configuration after applying conf changes up to `index` to baseConf. */
+  private configAt(index: number): { voters: Set<NodeId>; learners: Set<NodeId> } {
+    const voters = new Set(this.baseConf.voters);
+    const learners = new Set(this.baseConf.learners);
+    for (const { index: i, cc } of this.confLog) {
+      if (i > index) break;
+      applyToConfig(voters, learners, cc);
+    }
+    return { voters, learners };
+  }
+
+  private wouldRemoveAllVoters(cc: ConfChange): boolean {
+    const { voters, learners } = this.configAt(Number.MAX_SAFE_INTEGER);
+    applyToConfig(voters, learners, cc);
+    return voters.size === 0;
+  }
+
+  /** Brings the tracker in line with baseConf + confLog. */
+  private rebuildConfig(): void {
+    const { voters, learners } = this.configAt(Number.MAX_SAFE_INTEGER);
+    const next = this.raftLog.lastIndex() + 1;
+    for (const id of [...this.trk.progress.keys()]) if (!voters.has(id) && !learners.has(id)) this.trk.remove(id);
+    for (const id of voters) if (!this.trk.voters.has(id)) this.trk.addVoter(id, next);
+    for (const id of learners) if (!this.trk.learners.has(id)) this.trk.addLearner(id, next);
     this.afterConfigChange();
-    return this.trk.confState();
+  }
+
+  /** The configuration as of the last applied entry (for the application's snapshots). */
+  confStateAt(index: number): ConfState {
+    const { voters, learners } = this.configAt(index);
+    const sort = (a: NodeId, b: NodeId): number => (a < b ? -1 : a > b ? 1 : 0);
+    return { voters: [...voters].sort(sort), learners: [...learners].sort(sort) };
   }
 
   private afterConfigChange(): void {
     const self = this.trk.progress.get(this.id);
     this.isLearner = self !== undefined && self.isLearner;
     if (this.state !== StateType.Leader) return;
-    if (self === undefined || self.isLearner) {
-      // The leader was removed (or demoted): step down so the rest elect a leader among themselves.
-      this.becomeFollower(this.term, NONE);
-      return;
-    }
+    // A leader that removed (or demoted) itself keeps leading without counting itself until the
+    // change commits, then steps down (thesis §4.2.2).
     if (this.leadTransferee !== NONE && !this.trk.voters.has(this.leadTransferee)) this.abortLeaderTransfer();
     // A smaller quorum may commit more now; a new member needs to hear from us.
     if (this.maybeCommit()) {
-      this.releasePendingReadIndexMessages();
-      this.bcastAppend();
+      this.onLeaderCommitted();
     } else {
       for (const id of this.trk.progress.keys()) if (id !== this.id) this.maybeSendAppend(id, false);
     }
   }
+
+  /** The leader's commit index advanced. */
+  private onLeaderCommitted(): void {
+    this.releasePendingReadIndexMessages();
+    this.bcastAppend();
+    if (!this.trk.voters.has(this.id) && this.raftLog.committed >= this.pendingConfIndex) {
+      // Our removal is committed and everyone was just told so: step down. Not being a voter,
+      // we will not campaign again.
+      this.becomeFollower(this.term, NONE);
+    }
+  }
 }
+
+function applyToConfig(voters: Set<NodeId>, learners: Set<NodeId>, cc: ConfChange): void {
+  if (cc.nodeId === NONE) return;
+  switch (cc.type) {
+    case ConfChangeType.AddNode:
+      learners.delete(cc.nodeId);
+      voters.add(cc.nodeId);
+      break;
+    case ConfChangeType.AddLearnerNode:
+      voters.delete(cc.nodeId);
+      learners.add(cc.nodeId);
+      break;
+    case ConfChangeType.RemoveNode:
+      voters.delete(cc.nodeId);
+      learners.delete(cc.nodeId);
+      break;
+    case ConfChangeType.UpdateNode:
+      break;
+  }
+}
+
+export { applyToConfig };

@@ -3,7 +3,7 @@
 // entries; then call advance(). Everything is synchronous and deterministic.
 import { encodeConfChange } from './codec.js';
 import { ProgressState } from './progress.js';
-import { Raft, type RaftConfig, isLocalMsg } from './raft.js';
+import { Raft, type RaftConfig, applyToConfig, isLocalMsg } from './raft.js';
 import { type MemoryStorage } from './storage.js';
 import {
   type ConfChange,
@@ -94,11 +94,13 @@ export class RaftNode {
   private prevSoftState: SoftState;
   private prevHardState: HardState;
   private handed: Handed | undefined = undefined;
+  private appliedConf: ConfState;
 
   constructor(config: RaftNodeConfig) {
     this.raft = new Raft(config);
     this.prevSoftState = this.raft.softState();
     this.prevHardState = this.raft.hardState();
+    this.appliedConf = this.raft.confStateAt(this.raft.raftLog.applied);
   }
 
   /**
@@ -179,9 +181,18 @@ export class RaftNode {
     this.raft.step(makeMessage({ type: MessageType.MsgTransferLeader, from: transferee }));
   }
 
-  /** Applies a committed conf change entry's change (call when applying it). */
+  /**
+   * Call when applying a committed conf change entry. Raft itself already switched to the new
+   * configuration when the entry was appended; this returns the configuration as of the applied
+   * entries, which is what a snapshot taken at the applied index must record.
+   */
   applyConfChange(cc: ConfChange): ConfState {
-    return this.raft.applyConfChange(cc);
+    const voters = new Set(this.appliedConf.voters);
+    const learners = new Set(this.appliedConf.learners);
+    applyToConfig(voters, learners, cc);
+    const sort = (a: NodeId, b: NodeId): number => (a < b ? -1 : a > b ? 1 : 0);
+    this.appliedConf = { voters: [...voters].sort(sort), learners: [...learners].sort(sort) };
+    return { voters: [...this.appliedConf.voters], learners: [...this.appliedConf.learners] };
   }
 
   /** The transport could not deliver to `id`: stop pipelining to it. */
@@ -234,7 +245,10 @@ export class RaftNode {
     }
     if (entries.length > 0) rd.mustSync = true;
     const snap = r.raftLog.hasPendingSnapshot() ? r.raftLog.unstable.snapshot : undefined;
-    if (snap) rd.snapshot = snap;
+    if (snap) {
+      rd.snapshot = snap;
+      this.appliedConf = snap.metadata.confState;
+    }
     const last = entries[entries.length - 1];
     this.handed = {
       committedEntries,

@@ -7,6 +7,7 @@ import {
   type Entry,
   EntryType,
   MemoryStorage,
+  MessageType,
   RaftNode,
   type Ready,
   SeededRng,
@@ -87,6 +88,7 @@ export class SimCluster {
   crashAfterPersist = new Set<bigint>();
   readonly trace: string[] = [];
   private readSeq = 0;
+  private readonly readsIssued = new Set<string>();
   /** Index of the latest probe entry (calm-phase proposal) each node applied. */
   readonly probeApplied = new Map<bigint, number>();
 
@@ -161,6 +163,13 @@ export class SimCluster {
     sn.reads = new Map();
   }
 
+  private shutdown(sn: SimNode, why: string): void {
+    // As an etcd member does, a removed member stops for good.
+    sn.removed = true;
+    sn.node = undefined;
+    this.log(`${sn.id} ${why}`);
+  }
+
   crash(id: bigint): void {
     const sn = this.nodes.get(id);
     if (!sn || !sn.node) return;
@@ -198,15 +207,25 @@ export class SimCluster {
     const dirty = new Set<bigint>();
     for (const m of this.net.take(this.now)) {
       const sn = this.nodes.get(m.to);
-      if (!sn || !sn.node) continue;
+      if (!sn || !sn.node) {
+        if (m.type === MessageType.MsgSnap) this.net.lostSnapshots.push({ from: m.from, to: m.to });
+        continue;
+      }
       // As etcd's transport does: a member refuses traffic from a member it knows was removed.
       if (this.nodes.get(m.from)?.removed && !sn.app.confState.voters.includes(m.from) && !sn.app.confState.learners.includes(m.from)) continue;
       sn.node.step(m);
       dirty.add(sn.id);
-      if (m.type === 7 /* MsgSnap */) {
+      if (m.type === MessageType.MsgSnap) {
         // The sender's transport reports the snapshot delivered.
         this.nodes.get(m.from)?.node?.reportSnapshot(m.to, 'finish');
         dirty.add(m.from);
+      }
+    }
+    for (const lost of this.net.lostSnapshots.splice(0)) {
+      const sender = this.nodes.get(lost.from)?.node;
+      if (sender) {
+        sender.reportSnapshot(lost.to, 'failure');
+        dirty.add(lost.from);
       }
     }
     for (const sn of this.nodes.values()) {
@@ -222,7 +241,8 @@ export class SimCluster {
     for (const id of ids) {
       const sn = this.nodes.get(id);
       // A Ready may produce more work (self-acks commit entries): loop, boundedly.
-      for (let i = 0; i < 8 && sn?.node?.hasReady(); i++) this.handleReady(sn, sn.node.ready());
+      for (let i = 0; i < 1000 && sn?.node?.hasReady(); i++) this.handleReady(sn, sn.node.ready());
+      if (sn?.node?.hasReady()) this.checker.fail(`node ${id} still has work after 1000 Ready cycles`);
     }
   }
 
@@ -271,7 +291,11 @@ export class SimCluster {
     for (const rs of rd.readStates) {
       const key = new TextDecoder().decode(rs.requestCtx);
       const minIndex = sn.reads.get(key);
-      if (minIndex === undefined) c.fail(`node ${sn.id} got a read state for unknown context ${key}`);
+      if (minIndex === undefined) {
+        // A duplicated response, or one for a request made before this node restarted.
+        if (!this.readsIssued.has(key)) c.fail(`node ${sn.id} got a read state for unknown context ${key}`);
+        continue;
+      }
       sn.reads.delete(key);
       c.onReadState(sn.id, rs.index, minIndex);
     }
@@ -293,12 +317,7 @@ export class SimCluster {
     }
     const cc = decodeConfChange(e.data);
     sn.app.confState = node.applyConfChange(cc);
-    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === sn.id) {
-      // As an etcd member does, a removed member stops.
-      sn.removed = true;
-      this.log(`${sn.id} applied its own removal and stops`);
-      sn.node = undefined;
-    }
+    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === sn.id) this.shutdown(sn, 'applied its own removal and stops');
   }
 
   private maybeSnapshot(sn: SimNode): void {
@@ -337,6 +356,7 @@ export class SimCluster {
     try {
       sn.node.readIndex(new TextEncoder().encode(key));
       sn.reads.set(key, this.checker.maxCommitted);
+      this.readsIssued.add(key);
     } catch {
       // No leader known: the server would answer "not leader"/retry.
     }

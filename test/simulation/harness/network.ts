@@ -1,6 +1,6 @@
 // A seeded, virtual-time network: every message goes through the codec (as on a real wire), and
 // may be dropped, duplicated, delayed (so reordered) or cut by a partition.
-import { type Message, type SeededRng, decodeMessage, encodeMessage } from '../../../src/raft/index.js';
+import { type Message, MessageType, type SeededRng, decodeMessage, encodeMessage } from '../../../src/raft/index.js';
 
 export interface NetworkConditions {
   dropRate: number;
@@ -47,10 +47,14 @@ export class SimNetwork {
     return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0);
   }
 
+  /** Snapshots that were lost; the sender's transport reports them failed (as etcd's does). */
+  readonly lostSnapshots: { from: bigint; to: bigint }[] = [];
+
   send(m: Message, now: number): void {
     const c = this.conditions;
     if (this.rng.chance(c.dropRate)) {
       this.dropped++;
+      if (m.type === MessageType.MsgSnap) this.lostSnapshots.push({ from: m.from, to: m.to });
       return;
     }
     const bytes = encodeMessage(m);
@@ -73,11 +77,13 @@ export class SimNetwork {
     this.buckets.delete(now);
     const out: Message[] = [];
     for (const f of bucket) {
+      const m = decodeMessage(f.bytes);
       if (!this.connected(f.from, f.to)) {
         this.dropped++;
+        if (m.type === MessageType.MsgSnap) this.lostSnapshots.push({ from: f.from, to: f.to });
         continue;
       }
-      out.push(decodeMessage(f.bytes));
+      out.push(m);
     }
     this.delivered += out.length;
     return out;

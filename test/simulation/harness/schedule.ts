@@ -163,7 +163,7 @@ export function runSchedule(seed: number, opts: { trace?: boolean } = {}): Sched
     }
     if (!done) {
       const states = [...cluster.nodes.values()]
-        .map((n) => `${n.id}:${n.removed ? 'removed' : n.node ? StateType[n.node.raft.state] + '@' + n.node.raft.term + ' applied ' + n.app.applied + ' voters ' + n.app.confState.voters.join(',') : 'down'}`)
+        .map((n) => `${n.id}:${n.removed ? 'removed' : n.node ? StateType[n.node.raft.state] + '@' + n.node.raft.term + ' applied ' + n.app.applied + ' commit ' + n.node.raft.raftLog.committed + ' last ' + n.node.raft.raftLog.lastIndex() + '/' + n.node.raft.raftLog.lastTerm() + ' conf ' + n.node.raft.trk.confState().voters.join(',') + (n.node.raft.trk.learners.size ? ' learners ' + [...n.node.raft.trk.learners].join(',') : '') : 'down'}`)
         .join('; ');
       const lead = cluster.leader()?.node?.status();
       const progress = lead?.progress

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfChangeType, EntryType, MemoryStorage, MessageType, StateType } from './raft-exports.js';
-import { TestNet, ents } from './net.js';
+import { TestNet } from './net.js';
 
 const ctx = new Uint8Array();
 
@@ -40,13 +40,20 @@ describe('membership changes', () => {
     expect(net.appliedData(2)).toEqual(['two of two']);
   });
 
-  it('removes the leader itself: it steps down and the rest elect a new leader', () => {
+  it('removes the leader itself: it leads without counting itself until the removal commits, then steps down', () => {
     const net = started([1, 2, 3]);
+    net.isolate(3);
     net.get(1).node.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: 1n, context: ctx });
     net.settle();
+    // Appended: the configuration is {2, 3} at once, so 1 and 2 alone cannot commit the removal.
+    expect(net.raft(1).trk.confState().voters).toEqual([2n, 3n]);
+    expect(net.state(1)).toBe(StateType.Leader);
+    expect(() => net.get(1).node.propose(new Uint8Array([1]))).toThrow(/removed/);
+    net.clearFilters();
     net.tickAll(1);
     expect(net.state(1)).toBe(StateType.Follower);
     expect(net.get(2).confState?.voters).toEqual([2n, 3n]);
+    expect(net.get(3).confState?.voters).toEqual([2n, 3n]);
     net.isolate(1);
     for (let i = 0; i < 50 && net.leaders().length === 0; i++) net.tickAll();
     const [leader] = net.leaders();
@@ -57,6 +64,18 @@ describe('membership changes', () => {
     // The removed node is not promotable: it never campaigns.
     net.tick(1, 50);
     expect(net.state(1)).toBe(StateType.Follower);
+  });
+
+  it('a removed leader commits with the quorum of the remaining voters only', () => {
+    const net = started([1, 2, 3]);
+    net.get(1).node.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: 1n, context: ctx });
+    net.settle();
+    net.isolate(3);
+    const r = net.raft(1);
+    const lastBefore = r.raftLog.lastIndex();
+    // A proposal forwarded by member 2 is refused by the removed leader.
+    expect(r.step({ ...net.sent[0]!, type: MessageType.MsgProp, from: 2n, to: 1n, term: 0, entries: [{ term: 0, index: 0, type: EntryType.EntryNormal, data: new Uint8Array([1]) }] })).toBeInstanceOf(Error);
+    expect(r.raftLog.lastIndex()).toBe(lastBefore);
   });
 
   it('adds a learner that replicates but neither votes nor counts, then promotes it', () => {
@@ -99,19 +118,28 @@ describe('membership changes', () => {
     expect(last[1]?.data.length).toBe(0);
   });
 
-  it('a new leader refuses conf changes while its log holds unapplied entries', () => {
-    const logs = new Map([1, 2, 3].map((id) => [id, { entries: ents(1, 1), term: 1 }]));
-    const net = TestNet.of([1, 2, 3], {}, logs);
+  it('refuses a conf change before an entry of the leader\'s term commits, and while another is uncommitted', () => {
+    const net = TestNet.of([1, 2, 3]);
     net.dropType(MessageType.MsgApp);
     net.campaign(1);
     const r = net.raft(1);
     expect(r.state).toBe(StateType.Leader);
-    expect(r.pendingConfIndex).toBe(2);
-    expect(r.raftLog.applied).toBe(0);
-    net.get(1).node.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: 3n, context: ctx });
+    const lastEntry = (): { type: EntryType; size: number } => {
+      const e = r.raftLog.slice(r.raftLog.lastIndex(), r.raftLog.lastIndex() + 1, Infinity)[0];
+      return { type: e?.type ?? -1, size: e?.data.length ?? -1 };
+    };
+    net.get(1).node.proposeConfChange({ type: ConfChangeType.AddLearnerNode, nodeId: 4n, context: ctx });
     net.settle();
-    const lastEntry = r.raftLog.slice(r.raftLog.lastIndex(), r.raftLog.lastIndex() + 1, Infinity)[0];
-    expect(lastEntry?.type).toBe(EntryType.EntryNormal);
-    expect(lastEntry?.data.length).toBe(0);
+    expect(lastEntry()).toEqual({ type: EntryType.EntryNormal, size: 0 });
+    net.clearFilters();
+    net.tickAll(2);
+    net.isolate(2);
+    net.isolate(3);
+    net.get(1).node.proposeConfChange({ type: ConfChangeType.AddLearnerNode, nodeId: 4n, context: ctx });
+    net.settle();
+    expect(lastEntry().type).toBe(EntryType.EntryConfChange);
+    net.get(1).node.proposeConfChange({ type: ConfChangeType.AddLearnerNode, nodeId: 5n, context: ctx });
+    net.settle();
+    expect(lastEntry()).toEqual({ type: EntryType.EntryNormal, size: 0 });
   });
 });
