@@ -175,7 +175,7 @@ export class MvccStore {
         ki.restore({ main: kv.createRevision, sub: 0 }, rev, kv.version);
         this.s.index.set(ki.key, ki);
       }
-      ki.latest = kv;
+      ki.latest = Object.freeze(kv);
     });
     for (const ki of this.s.index.values()) {
       if (ki.latest && ki.latest.lease !== 0n) this.s.lessor.setKeyLease(ki.key.toString('latin1'), ki.latest.lease);

@@ -68,14 +68,15 @@ export class WriteTxn {
     const ki = this.touch(key);
     const rev = this.nextRev();
     const prev = ki.latest;
-    const kv: KeyValue = {
+    // Frozen: the same object is handed to readers, watchers and prev_kv, so nobody may change it.
+    const kv: KeyValue = Object.freeze({
       key: ki.key,
       createRevision: prev ? prev.createRevision : rev.main,
       modRevision: rev.main,
       version: prev ? prev.version + 1 : 1,
       value: Buffer.from(value),
       lease,
-    };
+    });
     ki.put(rev);
     ki.latest = kv;
     const id = ki.key.toString('latin1');
