@@ -9,6 +9,7 @@ import type { RpcObserver } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { Member } from './member.js';
 import { createMetricsServer } from './metricsServer.js';
+import { clientCredentials, isSecureScheme } from './tls/clientTls.js';
 
 async function main(): Promise<void> {
   const outcome = resolveCommandLine(process.argv.slice(2), process.env);
@@ -43,9 +44,23 @@ async function run(config: Config): Promise<void> {
     keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
   });
+  const tlsCredentials = clientCredentials(config, {
+    reloaded: (files) => logger.info('reloaded client TLS certificate files', { ...files }),
+    rejected: (files, error) =>
+      logger.warn('ignoring changed client TLS files that do not load; the previous ones stay in force', {
+        ...files,
+        error: error.message,
+      }),
+  });
+  tlsCredentials?.watch();
   for (const url of config.listenClientUrls) {
-    await bind(server, url, grpc.ServerCredentials.createInsecure());
-    logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.text });
+    if (isSecureScheme(url) && tlsCredentials) {
+      await bind(server, url, tlsCredentials);
+      logger.info('serving client traffic securely', { address: url.text });
+    } else {
+      await bind(server, url, grpc.ServerCredentials.createInsecure());
+      logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.text });
+    }
   }
   logger.info('ready to serve client requests', {
     name: config.name,
@@ -59,6 +74,7 @@ async function run(config: Config): Promise<void> {
     stopping = true;
     logger.info('received signal; shutting down', { signal });
     server.forceShutdown();
+    tlsCredentials?.stop();
     void Promise.all([member.stop(), metrics.close()]).then(
       () => process.exit(0),
       (error: unknown) => fatal(error as Error),

@@ -1,0 +1,15 @@
+// Who the client certificate says the caller is: its subject CN, which etcd takes as the user name
+// when --client-cert-auth is on and the call carries no token.
+import type { PeerCertificate } from 'node:tls';
+
+/** What every grpc-js server call offers about its transport. */
+export interface CallWithAuthContext {
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate };
+}
+
+export function clientCertificateCommonName(call: CallWithAuthContext): string | null {
+  const cert = call.getAuthContext().sslPeerCertificate;
+  const cn: string | string[] | undefined = cert?.subject?.CN;
+  const name = Array.isArray(cn) ? cn[0] : cn;
+  return name === undefined || name === '' ? null : name;
+}

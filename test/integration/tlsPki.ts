@@ -1,0 +1,47 @@
+// A throwaway PKI made with the system's openssl for TLS tests: CAs, a loopback server certificate,
+// client certificates (one per CN), an expired one. Files only; nothing is mocked.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface CertFiles {
+  cert: string;
+  key: string;
+}
+
+export interface CertificateAuthority extends CertFiles {
+  name: string;
+  /** Issues a certificate signed by this CA; `days` may be negative for an expired one. */
+  issue(name: string, options?: { cn?: string; server?: boolean; days?: number }): CertFiles;
+}
+
+function openssl(args: readonly string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+}
+
+const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
+export function makeCa(dir: string, name: string): CertificateAuthority {
+  const ca: CertFiles = { cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}-key.pem`) };
+  openssl(['req', '-x509', ...newKey, '-keyout', ca.key, '-out', ca.cert, '-days', '30', '-subj', `/CN=${name}`], dir);
+  return {
+    name,
+    ...ca,
+    issue(certName, options = {}) {
+      const out: CertFiles = { cert: path.join(dir, `${certName}.pem`), key: path.join(dir, `${certName}-key.pem`) };
+      const csr = path.join(dir, `${certName}.csr`);
+      const ext = path.join(dir, `${certName}.ext`);
+      openssl(['req', ...newKey, '-keyout', out.key, '-out', csr, '-subj', `/CN=${options.cn ?? certName}`], dir);
+      const extLines = options.server
+        ? ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth,clientAuth']
+        : ['extendedKeyUsage=clientAuth'];
+      writeFileSync(ext, `${extLines.join('\n')}\n`);
+      openssl(
+        ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', out.cert,
+          '-days', String(options.days ?? 30), '-extfile', ext],
+        dir,
+      );
+      return out;
+    },
+  };
+}
