@@ -1,0 +1,309 @@
+// The peer transport: raft messages, snapshots and forwarded requests between members over TCP on
+// the peer URLs. Each member dials every peer once for its own traffic (OutgoingStream) and accepts
+// the connections its peers dial to it (incomingConnection), so the two directions never wait on
+// each other. Snapshots travel on connections of their own (snapshotSender).
+
+import net from 'node:net';
+import type { ParsedUrl } from '../config/urls.js';
+import type { Logger } from '../logger.js';
+import { idToHex } from '../membership/ids.js';
+import { encodeMessage, MessageType, type Message } from '../../raft/index.js';
+import { ConnectionKind, encodeFrame, FrameType } from './frames.js';
+import { serveIncomingConnection } from './incomingConnection.js';
+import { OutgoingStream } from './outgoingStream.js';
+import { sendSnapshotOnce, type SnapshotTransfer } from './snapshotSender.js';
+import { DEFAULT_QUEUE_LIMITS, DEFAULT_TIMING, type PeerQueueLimits, type PeerTiming } from './timing.js';
+
+export interface PeerTransportOptions {
+  localId: bigint;
+  clusterId: bigint;
+  /** --listen-peer-urls; port 0 allowed in tests. */
+  listenUrls: readonly ParsedUrl[];
+  logger: Logger;
+  /** A raft message arrived; for MsgSnap, `snapshotData` carries the state that goes with it. */
+  onMessage(message: Message, snapshotData: Uint8Array | null): void;
+  /** A peer could not be reached / its queue overflowed (raft's ReportUnreachable). */
+  onUnreachable(peer: bigint): void;
+  /** Is this sender removed from the cluster? Then its connection is refused with a "removed" frame. */
+  isRemoved(peer: bigint): boolean;
+  /** A peer told us we were removed: the member must stop. */
+  onRemovedFromCluster(): void;
+  /** Answers a peer's request (used to forward lease keep-alives / time-to-live to the leader). */
+  onRequest(from: bigint, kind: string, payload: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Outcome of a MsgSnap given to send() rather than sendSnapshot() (raft's ReportSnapshot).
+   * Without it a failed transfer is reported through onUnreachable only.
+   */
+  onSnapshotStatus?(peer: bigint, ok: boolean): void;
+  timing?: Partial<PeerTiming>;
+  queueLimits?: Partial<PeerQueueLimits>;
+}
+
+/** Counters per peer (for metrics: etcd_network_peer_sent_bytes_total and friends). */
+export interface PeerStats {
+  sentBytes: number;
+  receivedBytes: number;
+  droppedMessages: number;
+  queuedFrames: number;
+  queuedBytes: number;
+}
+
+interface PeerCounters {
+  sentBytes: number;
+  receivedBytes: number;
+  droppedMessages: number;
+  droppedSinceLog: number;
+  lastDropLogAt: number;
+}
+
+interface PeerEntry extends PeerCounters {
+  stream: OutgoingStream;
+}
+
+const DROP_LOG_INTERVAL_MS = 1000;
+
+export class PeerTransport {
+  readonly boundPorts: number[] = [];
+  private readonly timing: PeerTiming;
+  private readonly limits: PeerQueueLimits;
+  private readonly log: Logger;
+  private readonly servers: net.Server[] = [];
+  private readonly peers = new Map<bigint, PeerEntry>();
+  /** Accepted message streams by sender; a newer one from the same sender replaces the older. */
+  private readonly incomingStreams = new Map<bigint, net.Socket>();
+  private readonly incomingSockets = new Set<net.Socket>();
+  private readonly snapshots = new Set<SnapshotTransfer>();
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  private removedReported = false;
+
+  constructor(private readonly opts: PeerTransportOptions) {
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.limits = { ...DEFAULT_QUEUE_LIMITS, ...opts.queueLimits };
+    this.log = opts.logger;
+    if (opts.localId === 0n) throw new Error('invariant: the local member ID must not be 0');
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`peer transport cannot start: it is ${this.state}`);
+    this.state = 'starting';
+    for (const url of this.opts.listenUrls) {
+      const server = net.createServer((socket) => this.accept(socket));
+      this.servers.push(server);
+      await listen(server, url);
+      const address = server.address();
+      this.boundPorts.push(address !== null && typeof address === 'object' ? address.port : 0);
+      this.log.info('listening for peers', { address: url.text, port: this.boundPorts[this.boundPorts.length - 1] });
+    }
+    if (this.state === 'starting') this.state = 'running';
+  }
+
+  addPeer(id: bigint, peerUrls: readonly string[]): void {
+    if (id === this.opts.localId) throw new Error(`invariant: member ${idToHex(id)} cannot be its own peer`);
+    if (this.state === 'stopped' || this.peers.has(id)) return;
+    const counters: PeerCounters = { sentBytes: 0, receivedBytes: 0, droppedMessages: 0, droppedSinceLog: 0, lastDropLogAt: 0 };
+    const stream = new OutgoingStream({
+      localId: this.opts.localId,
+      clusterId: this.opts.clusterId,
+      peerId: id,
+      urls: peerUrls,
+      logger: this.log,
+      timing: this.timing,
+      limits: this.limits,
+      onDisconnected: () => this.opts.onUnreachable(id),
+      onRemoved: () => this.reportRemoved(),
+      onBytesSent: (n) => {
+        counters.sentBytes += n;
+      },
+      onBytesReceived: (n) => {
+        counters.receivedBytes += n;
+      },
+    });
+    const entry: PeerEntry = Object.assign(counters, { stream });
+    this.peers.set(id, entry);
+    this.log.info('added remote peer', { 'local-member-id': idToHex(this.opts.localId), 'remote-peer-id': idToHex(id), 'remote-peer-urls': peerUrls });
+    entry.stream.start();
+  }
+
+  updatePeer(id: bigint, peerUrls: readonly string[]): void {
+    const entry = this.peers.get(id);
+    if (entry === undefined) return this.addPeer(id, peerUrls);
+    entry.stream.updateUrls(peerUrls);
+    this.log.info('updated remote peer', { 'local-member-id': idToHex(this.opts.localId), 'remote-peer-id': idToHex(id), 'remote-peer-urls': peerUrls });
+  }
+
+  removePeer(id: bigint): void {
+    const entry = this.peers.get(id);
+    if (entry !== undefined) {
+      entry.stream.stop();
+      this.peers.delete(id);
+      this.log.info('removed remote peer', { 'local-member-id': idToHex(this.opts.localId), 'removed-remote-peer-id': idToHex(id) });
+    }
+    // Its next dial meets isRemoved (if the member was removed) and is told so.
+    this.incomingStreams.get(id)?.destroy();
+    this.incomingStreams.delete(id);
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const m of messages) {
+      if (m.to === this.opts.localId) throw new Error(`invariant: raft message ${MessageType[m.type]} addressed to the local member`);
+      if (m.type === MessageType.MsgSnap) {
+        this.sendSnapshot(m, m.snapshot?.data ?? new Uint8Array(0), (ok) => {
+          if (this.opts.onSnapshotStatus !== undefined) this.opts.onSnapshotStatus(m.to, ok);
+        });
+        continue;
+      }
+      const entry = this.peers.get(m.to);
+      if (entry === undefined) {
+        this.log.debug('ignored message send request; unknown remote peer target', { type: MessageType[m.type], 'unknown-target-peer-id': idToHex(m.to) });
+        continue;
+      }
+      if (!entry.stream.enqueue(encodeFrame(FrameType.RaftMessage, encodeMessage(m)))) this.dropped(m, entry);
+    }
+  }
+
+  sendSnapshot(message: Message, data: Uint8Array, done: (ok: boolean) => void): void {
+    if (message.type !== MessageType.MsgSnap) throw new Error(`invariant: sendSnapshot given ${MessageType[message.type]}`);
+    const entry = this.peers.get(message.to);
+    if (entry === undefined || this.state === 'stopped') {
+      this.log.warn('failed to send database snapshot', { 'remote-peer-id': idToHex(message.to), error: entry === undefined ? 'unknown peer' : 'transport stopped' });
+      setImmediate(() => done(false));
+      return;
+    }
+    const transfer = sendSnapshotOnce({
+      localId: this.opts.localId,
+      clusterId: this.opts.clusterId,
+      url: entry.stream.currentUrl,
+      message,
+      data,
+      logger: this.log,
+      timing: this.timing,
+      onRemoved: () => this.reportRemoved(),
+      onBytesSent: (n) => {
+        entry.sentBytes += n;
+      },
+      done: (ok) => {
+        this.snapshots.delete(transfer);
+        if (!ok && this.state !== 'stopped') this.opts.onUnreachable(message.to);
+        done(ok);
+      },
+    });
+    this.snapshots.add(transfer);
+  }
+
+  request(to: bigint, kind: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const entry = this.peers.get(to);
+    if (entry === undefined) return Promise.reject(new Error(`unknown peer ${idToHex(to)}`));
+    return entry.stream.request(kind, payload, timeoutMs);
+  }
+
+  isActive(peer: bigint): boolean {
+    return this.peers.get(peer)?.stream.active ?? false;
+  }
+
+  stats(peer: bigint): PeerStats | null {
+    const e = this.peers.get(peer);
+    if (e === undefined) return null;
+    return {
+      sentBytes: e.sentBytes,
+      receivedBytes: e.receivedBytes,
+      droppedMessages: e.droppedMessages,
+      queuedFrames: e.stream.queuedFrames,
+      queuedBytes: e.stream.queuedBytes,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    for (const e of this.peers.values()) e.stream.stop();
+    this.peers.clear();
+    for (const t of [...this.snapshots]) t.cancel();
+    this.snapshots.clear();
+    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const s of this.incomingSockets) s.destroy();
+    this.incomingSockets.clear();
+    this.incomingStreams.clear();
+    await Promise.all(closed);
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.state === 'stopped') {
+      socket.destroy();
+      return;
+    }
+    this.incomingSockets.add(socket);
+    socket.on('close', () => {
+      this.incomingSockets.delete(socket);
+      for (const [id, s] of this.incomingStreams) if (s === socket) this.incomingStreams.delete(id);
+    });
+    serveIncomingConnection(socket, {
+      localId: this.opts.localId,
+      clusterId: this.opts.clusterId,
+      logger: this.log,
+      timing: this.timing,
+      isRemoved: (peer) => this.opts.isRemoved(peer),
+      onMessage: (m, data) => this.opts.onMessage(m, data),
+      onRequest: (from, kind, payload) => this.opts.onRequest(from, kind, payload),
+      onAccepted: (hello, s) => {
+        if (hello.kind !== ConnectionKind.Stream) return;
+        // A peer redials when it thinks its old connection died; ours may not have noticed yet.
+        const older = this.incomingStreams.get(hello.from);
+        this.incomingStreams.set(hello.from, s);
+        older?.destroy();
+      },
+      onBytesReceived: (from, n) => {
+        if (from === null) return;
+        const e = this.peers.get(from);
+        if (e !== undefined) e.receivedBytes += n;
+      },
+    });
+  }
+
+  private dropped(m: Message, entry: PeerEntry): void {
+    entry.droppedMessages++;
+    entry.droppedSinceLog++;
+    const now = Date.now();
+    if (now - entry.lastDropLogAt >= DROP_LOG_INTERVAL_MS) {
+      this.log.warn('dropped internal Raft message since sending buffer is full (overloaded network)', {
+        'message-type': MessageType[m.type],
+        'local-member-id': idToHex(this.opts.localId),
+        from: idToHex(m.from),
+        'remote-peer-id': idToHex(m.to),
+        'remote-peer-active': entry.stream.active,
+        'dropped-since-last-report': entry.droppedSinceLog,
+      });
+      entry.lastDropLogAt = now;
+      entry.droppedSinceLog = 0;
+    }
+    this.opts.onUnreachable(m.to);
+  }
+
+  private reportRemoved(): void {
+    if (this.removedReported || this.state === 'stopped') return;
+    this.removedReported = true;
+    this.opts.onRemovedFromCluster();
+  }
+}
+
+function listen(server: net.Server, url: ParsedUrl): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    const done = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    switch (url.scheme) {
+      case 'http':
+        server.listen({ host: url.host, port: url.port }, done);
+        return;
+      case 'unix':
+        server.listen({ path: url.path }, done);
+        return;
+      case 'https':
+      case 'unixs':
+        server.off('error', onError);
+        reject(new Error(`peer TLS is not supported yet: ${url.text}`));
+    }
+  });
+}
