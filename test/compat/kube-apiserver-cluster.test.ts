@@ -1,0 +1,115 @@
+import { afterAll, expect, it } from 'vitest';
+import { kubectl, kubectlOk } from '../support/kubectl.js';
+import { type KubeApiserver, startKubeApiserver } from '../support/kubeApiserver.js';
+import { etcdctl, type MemberProcess, planCluster, startCluster, tempDir } from '../support/processes.js';
+import { describeWithReference } from '../support/reference.js';
+
+/*
+ * kube-apiserver on a three-member capstan cluster; the capstan leader is killed with SIGKILL while
+ * kubectl keeps writing, and kube-apiserver must keep working after the election.
+ *
+ * Gated: on 2026-11-24 capstan members started with a three-member --initial-cluster each served
+ * alone (every one said it was the leader, `member list` showed no peer client URLs): clustering was
+ * still being wired. Until it is, this is a todo; CAPSTAN_KUBE_CLUSTER=1 runs it (and its first
+ * assertion says whether the three members form one cluster).
+ */
+
+const NS = 'capstan-ha';
+const RUN_CLUSTER_TEST = process.env.CAPSTAN_KUBE_CLUSTER === '1';
+
+interface EndpointStatus {
+  Endpoint: string;
+  Status: { header: { member_id: string | number; raft_term: number }; leader: string | number };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The member every reachable member names as leader, or null when they disagree or none answers. */
+async function agreedLeader(members: readonly MemberProcess[]): Promise<MemberProcess | null> {
+  const live = members.filter((m) => m.isRunning());
+  const result = await etcdctl(live, ['endpoint', 'status', '-w', 'json']);
+  if (result.code !== 0) return null;
+  const statuses = JSON.parse(result.stdout) as EndpointStatus[];
+  const leaders = new Set(statuses.map((s) => String(s.Status.leader)));
+  if (leaders.size !== 1 || statuses.length !== live.length) return null;
+  const leaderId = [...leaders][0];
+  const leaderStatus = statuses.find((s) => String(s.Status.header.member_id) === leaderId);
+  return live.find((m) => m.endpoint === leaderStatus?.Endpoint) ?? null;
+}
+
+async function waitForLeader(members: readonly MemberProcess[], timeoutMs: number): Promise<MemberProcess> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; attempt < 200 && Date.now() < deadline; attempt++) {
+    const leader = await agreedLeader(members);
+    if (leader !== null) return leader;
+    await delay(250);
+  }
+  throw new Error(`the members did not agree on one leader in ${timeoutMs} ms`);
+}
+
+describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
+  let api: KubeApiserver | undefined;
+
+  afterAll(async () => {
+    await api?.kill();
+  });
+
+  if (!RUN_CLUSTER_TEST) {
+    // Needs capstan clustering (issue "Clusters"); see the comment at the top of this file.
+    it.todo('keeps kubectl working while the capstan leader is killed with SIGKILL (3 members)');
+    return;
+  }
+
+  it('keeps kubectl working while the capstan leader is killed with SIGKILL (3 members)', { timeout: 240_000 }, async () => {
+    const dir = tempDir('kube-ha');
+    const members = await startCluster('capstan', await planCluster({
+      baseDir: dir,
+      size: 3,
+      extraArgs: ['--experimental-watch-progress-notify-interval=5s'],
+    }));
+    const leader = await waitForLeader(members, 30_000);
+    api = await startKubeApiserver({ etcdServers: members.map((m) => m.endpoint), baseDir: dir });
+    const kube = api;
+    await kubectlOk(kube, ['create', 'namespace', NS]);
+    for (let i = 0; i < 5; i++) await kubectlOk(kube, ['-n', NS, 'create', 'configmap', `before-${i}`]);
+
+    // Writes run continuously across the kill; each either succeeds or fails, none may hang forever.
+    let stop = false;
+    const outcomes: { name: string; ok: boolean }[] = [];
+    const writer = (async () => {
+      for (let i = 0; i < 400 && !stop; i++) {
+        const name = `during-${i}`;
+        const result = await kubectl(kube, ['-n', NS, 'create', 'configmap', name], { timeoutMs: 30_000 });
+        outcomes.push({ name, ok: result.code === 0 });
+        await delay(100);
+      }
+    })();
+    await delay(2_000);
+    await leader.kill('SIGKILL');
+    const survivors = members.filter((m) => m !== leader);
+    const newLeader = await waitForLeader(survivors, 30_000);
+    expect(newLeader).not.toBe(leader);
+    // After the election, writes succeed again.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const okAfterKill = outcomes.slice(-3);
+      if (okAfterKill.length === 3 && okAfterKill.every((o) => o.ok)) break;
+      await delay(500);
+    }
+    stop = true;
+    await writer;
+    expect(outcomes.slice(-3).every((o) => o.ok), JSON.stringify(outcomes.slice(-10))).toBe(true);
+
+    // Every write kube-apiserver acknowledged is there, read back through kube-apiserver.
+    const listed = JSON.parse(await kubectlOk(kube, ['-n', NS, 'get', 'configmaps', '-o', 'json'])) as {
+      items: { metadata: { name: string } }[];
+    };
+    const present = new Set(listed.items.map((item) => item.metadata.name));
+    for (let i = 0; i < 5; i++) expect(present.has(`before-${i}`)).toBe(true);
+    for (const outcome of outcomes.filter((o) => o.ok)) expect(present.has(outcome.name), outcome.name).toBe(true);
+    const ready = await kube.request('GET', '/readyz');
+    expect(ready.status, ready.body).toBe(200);
+  });
+});
