@@ -14,13 +14,15 @@ import type {
 } from '../mvcc/types.js';
 import type { CommittedEntry } from './log/consensusLog.js';
 import type { Alarms, AlarmMemberEntry } from './alarms.js';
+import { applyAuthRequest, type AuthApplyResults, isAuthRequest } from './auth/authApply.js';
+import { authStoreOf } from './auth/registry.js';
 import type { PendingRequests } from './pendingRequests.js';
 import { decodeInternalRaftRequest } from './proto/codec.js';
 import * as convert from './proto/convert.js';
 import type * as pb from './proto/messages.js';
 
 /** What each kind of entry gives the handler that proposed it. */
-export interface ApplyResults {
+export interface ApplyResults extends AuthApplyResults {
   put: PutResponse;
   delete_range: DeleteRangeResponse;
   txn: TxnResponse;
@@ -29,10 +31,15 @@ export interface ApplyResults {
   lease_revoke: ResponseHeader;
   lease_checkpoint: ResponseHeader;
   alarm: AlarmMemberEntry[];
+  cluster_member_attr_set: undefined;
 }
 export type ApplyKind = keyof ApplyResults;
 
 export interface ApplierHooks {
+  /** A membership change entry: the member applies it to the cluster, raft and the transport. */
+  applyConfChange(entry: CommittedEntry): void;
+  /** A member published its name and client URLs. */
+  memberAttributes(memberId: bigint, name: string, clientUrls: string[]): void;
   /** A lease was granted or revoked by an applied entry (the lease clock follows). */
   leaseGranted(lease: Lease): void;
   leaseRevoked(id: bigint): void;
@@ -57,6 +64,11 @@ export class Applier {
         throw new Error(`invariant: applying index ${entry.index} after ${last}`);
       }
       last = entry.index;
+      if (entry.confChange) {
+        this.hooks.applyConfChange(entry);
+        this.store.setConsistentIndex(entry.index, entry.term);
+        continue;
+      }
       if (entry.data.length === 0) {
         // An empty entry (a new leader's no-op) changes nothing but the applied index.
         this.store.setConsistentIndex(entry.index, entry.term);
@@ -114,6 +126,11 @@ export class Applier {
         return { revision: this.store.currentRevision };
       case 'alarm':
         return this.alarms.apply(request.alarm);
+      case 'cluster_member_attr_set': {
+        const attrs = request.cluster_member_attr_set;
+        this.hooks.memberAttributes(BigInt(attrs.member_ID), attrs.member_attributes?.name ?? '', attrs.member_attributes?.client_urls ?? []);
+        return undefined;
+      }
       default:
         throw new Error(`invariant: log entry with unsupported request ${String(request.request)}`);
     }

@@ -22,11 +22,15 @@ async function run(config: Config): Promise<void> {
   logConfigWarnings(logger, config);
   const fatal = (error: Error): never => logger.fatal('capstan cannot continue', { error: error.message, stack: error.stack ?? '' });
   const metrics = createMetricsServer(config, logger);
-  const member = await Member.open(config, {
+  const member = await Member.open(
+    config,
+    {
     fatal,
     walFsync: (s) => metrics.walFsync(s),
     backendCommit: (s) => metrics.backendCommit(s),
-  });
+    },
+    logger,
+  );
   await metrics.attach(member);
   const observer: RpcObserver = {
     handled: (service, method, code) => metrics.rpcHandled(service, method, code),

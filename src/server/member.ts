@@ -1,35 +1,69 @@
-// One capstan member: opens the data directory, replays the WAL into the store, and serves etcd's gRPC
-// API. Every write is an internal request proposed to the log, made durable, then applied in order.
+// One capstan member: opens the data directory, rebuilds raft's log from the WAL, replays what the store
+// has not applied, and serves etcd's gRPC API. Every write is an internal request proposed to raft,
+// made durable on a quorum, then applied in order by every member.
 import { EtcdError, GrpcCode, mvccErrors } from '../mvcc/errors.js';
 import { MvccStore } from '../mvcc/store.js';
+import {
+  type ConfChange,
+  ConfChangeType,
+  decodeConfChange,
+  encodeConfChange,
+  type Entry,
+  EntryType,
+  type NodeId,
+} from '../raft/index.js';
 import { Alarms } from './alarms.js';
 import { Applier, type ApplyKind, type ApplyResults } from './applier.js';
 import type { Config } from './config/config.js';
 import { ETCD_API_VERSION } from './config/version.js';
-import { type Identity, layout, prepare, readIdentity, writeIdentity } from './dataDir.js';
+import { type DataDirLayout, type Identity, layout, prepare, readIdentity, writeIdentity } from './dataDir.js';
 import type { MemberContext, MemberInfo, ServiceLimits } from './grpc/context.js';
 import { internalRequest } from './internalRequest.js';
 import { LeaseClock } from './lease/leaseClock.js';
-import type { ConsensusLog } from './log/consensusLog.js';
-import { SingleMemberLog } from './log/singleMemberLog.js';
+import type { Logger } from './logger.js';
+import type { CommittedEntry } from './log/consensusLog.js';
+import { RaftLog, raftErrors } from './log/raftLog.js';
+import {
+  ClusterMembership,
+  decodeConfChangeContext,
+  encodeConfChangeContext,
+  type MemberRecord,
+} from './membership/cluster.js';
 import { computeClusterId, computeMemberId } from './membership/ids.js';
+import { PeerTransport } from './peer/transport.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { HeaderIdentity } from './proto/convert.js';
 import { encodeInternalRaftRequest } from './proto/codec.js';
 import type { InternalRequestBodies, ResponseHeader } from './proto/messages.js';
 import { RequestIdGenerator } from './requestIds.js';
+import { exportStoreState, installStoreState } from './storeSnapshot.js';
 import { Wal } from './wal/index.js';
 
-
 export interface MemberEvents {
-  fatal(error: Error): void;
+  fatal(error: Error): never | void;
   walFsync?(seconds: number): void;
   backendCommit?(seconds: number): void;
   applied?(count: number): void;
+  leaderChanged?(leader: bigint): void;
 }
 
-const requestTimedOut = () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out');
-const serverStopped = () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped');
+const memberErrors = {
+  notFound: () => new EtcdError(GrpcCode.NOT_FOUND, 'etcdserver: member not found'),
+  badUrls: () => new EtcdError(GrpcCode.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid'),
+  peerUrlExists: () => new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'),
+  notLearner: () => new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'),
+  learnerNotReady: () =>
+    new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member which is in sync with leader'),
+  tooManyLearners: () => new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: too many learner members in cluster'),
+  notEnoughStarted: () =>
+    new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: re-configuration failed due to not enough started members'),
+  badTransferee: () => new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'),
+  notLeader: () => new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: not leader'),
+  transferTimeout: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out, leader transfer took too long'),
+} as const;
+
+/** etcd's --max-learners default. */
+const MAX_LEARNERS = 1;
 
 export class Member implements MemberContext {
   readonly leaseClock: LeaseClock;
@@ -37,26 +71,34 @@ export class Member implements MemberContext {
   readonly limits: ServiceLimits;
   readonly progressNotifyIntervalMs: number;
   readonly etcdVersion = ETCD_API_VERSION;
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
   private readonly pending = new PendingRequests<unknown>();
-  private readonly applier: Applier;
-  private appliedIndex = 0;
+  private applier: Applier;
+  private appliedIndex: number;
   private readonly appliedWaiters: Array<{ index: number; resolve: () => void }> = [];
   private cachedDbSize = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly revoking = new Set<bigint>();
   private stopped = false;
+  private log!: RaftLog;
+  private transport!: PeerTransport;
+  private published = false;
 
   private constructor(
     readonly config: Config,
-    readonly store: MvccStore,
-    private readonly log: ConsensusLog,
+    public store: MvccStore,
+    private readonly dirs: DataDirLayout,
     private readonly wal: Wal,
-    private readonly identityRecord: Identity,
+    identity: Identity,
     private readonly events: MemberEvents,
-    readonly alarms: Alarms,
+    public alarms: Alarms,
+    private membership: ClusterMembership,
+    private readonly logger: Logger,
   ) {
-    this.memberId = BigInt(identityRecord.memberId);
-    this.clusterId = BigInt(identityRecord.clusterId);
+    this.memberId = BigInt(identity.memberId);
+    this.clusterId = BigInt(identity.clusterId);
+    this.appliedIndex = store.consistentIndex;
     this.ids = new RequestIdGenerator(this.memberId, Date.now());
     // etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds.
     this.leaseClock = new LeaseClock(() => performance.now(), Math.ceil((1.5 * config.electionTimeoutMs) / 1000));
@@ -66,38 +108,89 @@ export class Member implements MemberContext {
       quotaBackendBytes: config.effectiveQuotaBackendBytes ?? Number.POSITIVE_INFINITY,
     };
     this.progressNotifyIntervalMs = config.watchProgressNotifyIntervalMs;
-    this.applier = new Applier(store, this.alarms, this.pending, {
+    this.applier = this.makeApplier();
+  }
+
+  private makeApplier(): Applier {
+    return new Applier(this.store, this.alarms, this.pending, {
       leaseGranted: (lease) => this.leaseClock.start(lease),
       leaseRevoked: (id) => {
         this.leaseClock.forget(id);
         this.revoking.delete(id);
       },
       applied: (index) => this.onApplied(index),
+      applyConfChange: (entry) => this.applyConfChange(entry),
+      memberAttributes: (id, name, clientUrls) => this.membership.setAttributes(id, name, clientUrls),
     });
   }
 
-  readonly memberId: bigint;
-  readonly clusterId: bigint;
-
-  static async open(config: Config, events: MemberEvents): Promise<Member> {
+  static async open(config: Config, events: MemberEvents, logger: Logger): Promise<Member> {
     const dirs = layout(config.dataDir, config.walDir);
     const restarting = await prepare(dirs);
     let identity = restarting ? await readIdentity(dirs) : null;
+    let bootstrap: Entry[] | null = null;
     if (!identity) {
-      identity = bootstrapIdentity(config);
+      if (config.initialClusterState === 'existing') {
+        identity = joiningIdentity(config);
+      } else {
+        const founded = foundingIdentity(config);
+        identity = founded.identity;
+        bootstrap = founded.bootstrap;
+      }
       await writeIdentity(dirs, identity);
     }
     const store = await MvccStore.open(dirs.db);
-    const opened = await Wal.open(dirs.wal, events.walFsync ? { onFsync: events.walFsync } : {});
-    const log = await SingleMemberLog.open(opened.wal, opened.records, BigInt(identity.memberId), events.fatal);
     const alarms = await Alarms.load(store.backend);
-    const member = new Member(config, store, log, opened.wal, identity, events, alarms);
-    member.appliedIndex = store.consistentIndex;
+    const membership = await ClusterMembership.load(store.backend);
+    const opened = await Wal.open(dirs.wal, events.walFsync ? { onFsync: events.walFsync } : {});
+    const member = new Member(config, store, dirs, opened.wal, identity, events, alarms, membership, logger);
+    if (membership.isRemoved(member.memberId)) {
+      throw new Error('the member has been permanently removed from the cluster');
+    }
+    member.transport = new PeerTransport({
+      localId: member.memberId,
+      clusterId: member.clusterId,
+      listenUrls: config.listenPeerUrls,
+      logger,
+      onMessage: (message, data) => member.log.step(message, data),
+      onUnreachable: (peer) => member.log.reportUnreachable(peer),
+      isRemoved: (peer) => member.membership.isRemoved(peer),
+      onRemovedFromCluster: () => member.removedFromCluster(),
+      onRequest: (from, kind, payload) => member.answerPeer(from, kind, payload),
+    });
+    member.log = new RaftLog({
+      id: member.memberId,
+      wal: opened.wal,
+      walRecords: opened.records,
+      storeApplied: store.consistentIndex,
+      bootstrap,
+      heartbeatMs: config.heartbeatIntervalMs,
+      electionTimeoutMs: config.electionTimeoutMs,
+      preVote: config.preVote,
+      snapshotCount: config.snapshotCount,
+      snapshotCatchupEntries: config.snapshotCatchupEntries,
+      requestTimeoutMs: member.requestTimeoutMs(),
+      sender: member.transport,
+      snapshots: {
+        exportState: () => exportStoreState(member.store),
+        installState: (data, metadata) => member.installSnapshot(data, metadata.index),
+        appliedIndex: () => member.appliedIndex,
+      },
+      logger,
+      onFatal: (error) => events.fatal(error),
+      onLeaderChange: (leader) => member.onLeaderChange(leader),
+    });
+    await member.transport.start();
+    member.syncPeers();
     for (const lease of store.leases()) member.leaseClock.start(lease);
-    await log.start(store.consistentIndex, (entries) => member.applier.applyBatch(entries));
+    await member.log.start(store.consistentIndex, (entries) => member.applier.applyBatch(entries));
     member.cachedDbSize = await store.dbSize();
     member.startTimers();
     return member;
+  }
+
+  private requestTimeoutMs(): number {
+    return 5000 + 2 * this.config.electionTimeoutMs;
   }
 
   // ---- MemberContext ----
@@ -116,17 +209,19 @@ export class Member implements MemberContext {
   }
 
   async propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K]): Promise<ApplyResults[K]> {
-    if (this.stopped) throw serverStopped();
     const id = this.ids.next();
     const data = encodeInternalRaftRequest(internalRequest(kind, body, id));
+    return (await this.awaitApplied(id, () => this.log.propose(data))) as ApplyResults[K];
+  }
+
+  /** Registers a waiter, starts the proposal, and waits for its apply, or etcd's timeout. */
+  private async awaitApplied(id: bigint, start: () => Promise<void> | void): Promise<unknown> {
+    if (this.stopped) throw raftErrors.stopped();
     const result = this.pending.register(id);
-    const timeout = setTimeout(
-      () => this.pending.trigger(id, { ok: false, error: requestTimedOut() }),
-      5000 + 2 * this.config.electionTimeoutMs,
-    );
+    const timeout = setTimeout(() => this.pending.trigger(id, { ok: false, error: raftErrors.timeout() }), this.requestTimeoutMs());
     try {
-      await this.log.propose(data);
-      return (await result) as ApplyResults[K];
+      await start();
+      return await result;
     } catch (error) {
       this.pending.trigger(id, { ok: false, error: error as Error });
       throw error;
@@ -142,13 +237,7 @@ export class Member implements MemberContext {
   }
 
   members(): MemberInfo[] {
-    return this.identityRecord.members.map((m) => ({
-      id: BigInt(m.id),
-      name: m.name,
-      peerUrls: m.peerUrls,
-      clientUrls: m.clientUrls,
-      isLearner: m.isLearner,
-    }));
+    return this.membership.list();
   }
 
   status() {
@@ -157,7 +246,7 @@ export class Member implements MemberContext {
       raftIndex: this.log.committedIndex,
       raftTerm: this.log.term,
       appliedIndex: this.appliedIndex,
-      isLearner: false,
+      isLearner: this.membership.get(this.memberId)?.isLearner ?? false,
     };
   }
 
@@ -175,10 +264,216 @@ export class Member implements MemberContext {
   }
 
   async transferLeadership(target: bigint): Promise<void> {
-    if (target !== this.memberId) throw new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee');
+    const member = this.membership.get(target);
+    if (!member || member.isLearner) throw memberErrors.badTransferee();
+    if (!this.log.isLeader) throw memberErrors.notLeader();
+    if (target === this.memberId) return;
+    this.log.transferLeader(target);
+    const deadline = Date.now() + this.requestTimeoutMs();
+    while (this.log.leaderId !== target) {
+      if (Date.now() > deadline) throw memberErrors.transferTimeout();
+      await new Promise((r) => setTimeout(r, this.config.heartbeatIntervalMs));
+    }
+  }
+
+  // ---- membership (etcdserverpb.Cluster) ----
+
+  async addMember(peerUrls: string[], isLearner: boolean): Promise<{ member: MemberRecord; members: MemberRecord[] }> {
+    if (peerUrls.length === 0 || peerUrls.some((u) => !/^(https?|unixs?):\/\/[^/]+/.test(u))) throw memberErrors.badUrls();
+    const taken = new Set(this.membership.list().flatMap((m) => m.peerUrls));
+    if (peerUrls.some((u) => taken.has(u))) throw memberErrors.peerUrlExists();
+    if (isLearner && this.membership.list().filter((m) => m.isLearner).length >= MAX_LEARNERS) {
+      throw memberErrors.tooManyLearners();
+    }
+    if (!isLearner && this.config.strictReconfigCheck && !this.enoughStartedAfter(+1)) throw memberErrors.notEnoughStarted();
+    const id = computeMemberId(peerUrls, this.config.initialClusterToken, Date.now() / 1000);
+    const member: MemberRecord = { id, name: '', peerUrls, clientUrls: [], isLearner };
+    await this.proposeConfChange(isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, id, member);
+    return { member, members: this.membership.list() };
+  }
+
+  async removeMember(id: bigint): Promise<MemberRecord[]> {
+    const m = this.membership.get(id);
+    if (!m) throw memberErrors.notFound();
+    if (!m.isLearner && this.config.strictReconfigCheck && !this.enoughStartedAfter(-1, id)) throw memberErrors.notEnoughStarted();
+    await this.proposeConfChange(ConfChangeType.RemoveNode, id, null);
+    return this.membership.list();
+  }
+
+  async updateMember(id: bigint, peerUrls: string[]): Promise<MemberRecord[]> {
+    const m = this.membership.get(id);
+    if (!m) throw memberErrors.notFound();
+    if (peerUrls.length === 0) throw memberErrors.badUrls();
+    await this.proposeConfChange(ConfChangeType.UpdateNode, id, { ...m, peerUrls });
+    return this.membership.list();
+  }
+
+  async promoteMember(id: bigint): Promise<MemberRecord[]> {
+    const m = this.membership.get(id);
+    if (!m) throw memberErrors.notFound();
+    if (!m.isLearner) throw memberErrors.notLearner();
+    if (!this.log.isLeader) {
+      const leader = this.log.leaderId;
+      if (leader === 0n) throw raftErrors.noLeader();
+      await this.transport.request(leader, 'promote', Buffer.from(id.toString()), this.requestTimeoutMs());
+      return this.membership.list();
+    }
+    // etcd promotes a learner only once its log is within 90% of the leader's.
+    const learner = this.log.progressOf(id);
+    const leaderMatch = this.log.progressOf(this.memberId)?.match ?? this.log.committedIndex;
+    if (!learner || learner.match < leaderMatch * 0.9) throw memberErrors.learnerNotReady();
+    await this.proposeConfChange(ConfChangeType.AddNode, id, { ...m, isLearner: false }, true);
+    return this.membership.list();
+  }
+
+  /** etcd's strict reconfiguration check: after the change, the connected voters still form a quorum. */
+  private enoughStartedAfter(delta: number, removing?: bigint): boolean {
+    const voters = this.membership.list().filter((m) => !m.isLearner && m.id !== removing);
+    const started = voters.filter((m) => m.id === this.memberId || this.transport.isActive(m.id)).length;
+    const size = voters.length + (delta > 0 ? delta : 0);
+    return started >= Math.floor(size / 2) + 1;
+  }
+
+  private async proposeConfChange(type: ConfChangeType, nodeId: NodeId, member: MemberRecord | null, promote = false): Promise<void> {
+    const requestId = this.ids.next();
+    const cc: ConfChange = { type, nodeId, context: encodeConfChangeContext(requestId, member, promote) };
+    await this.awaitApplied(requestId, () => this.log.proposeConfChange(cc));
+  }
+
+  private applyConfChange(entry: CommittedEntry): void {
+    const cc = decodeConfChange(entry.data);
+    const ctx = decodeConfChangeContext(cc.context);
+    switch (cc.type) {
+      case ConfChangeType.AddNode:
+      case ConfChangeType.AddLearnerNode:
+      case ConfChangeType.UpdateNode: {
+        const known = this.membership.get(cc.nodeId);
+        const base = ctx.member ?? known;
+        if (!base) throw new Error(`invariant: conf change for ${cc.nodeId.toString(16)} carries no member`);
+        const isLearner = cc.type === ConfChangeType.AddLearnerNode;
+        const merged: MemberRecord = known && !ctx.member ? known : { ...base, isLearner };
+        if (known && ctx.promote) merged.isLearner = false;
+        if (known && cc.type === ConfChangeType.UpdateNode) merged.isLearner = known.isLearner;
+        if (known && cc.type === ConfChangeType.UpdateNode) merged.name = known.name;
+        if (known && cc.type === ConfChangeType.UpdateNode) merged.clientUrls = known.clientUrls;
+        this.membership.put(merged);
+        break;
+      }
+      case ConfChangeType.RemoveNode:
+        if (this.membership.get(cc.nodeId)) this.membership.remove(cc.nodeId);
+        break;
+    }
+    this.log.applyConfChange(cc);
+    this.syncPeers();
+    this.pending.trigger(ctx.requestId, { ok: true, value: undefined });
+    if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === this.memberId) {
+      // Give the leader a moment to learn the removal committed, as etcd does, then stop.
+      setTimeout(() => this.removedFromCluster(), 2 * this.config.heartbeatIntervalMs).unref();
+    }
+  }
+
+  /** The transport talks to exactly the other members we know of. */
+  private syncPeers(): void {
+    for (const m of this.membership.list()) {
+      if (m.id !== this.memberId) this.transport.addPeer(m.id, m.peerUrls);
+    }
+  }
+
+  private learnPeer(id: bigint, urls: readonly string[]): void {
+    if (id === this.memberId || this.membership.isRemoved(id) || urls.length === 0) return;
+    if (!this.membership.get(id)) this.transport.addPeer(id, urls);
+  }
+
+  private removedFromCluster(): void {
+    this.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': this.memberId.toString(16) });
+    this.events.fatal(new Error('the member has been permanently removed from the cluster'));
+  }
+
+  private async answerPeer(from: bigint, kind: string, payload: Uint8Array): Promise<Uint8Array> {
+    void from;
+    if (kind === 'leaseRenew') {
+      const id = BigInt(Buffer.from(payload).toString());
+      const ttl = this.log.isLeader && this.store.getLease(id) ? this.leaseClock.renew(id) : undefined;
+      return Buffer.from(String(ttl ?? 0));
+    }
+    if (kind === 'leaseRemaining') {
+      const id = BigInt(Buffer.from(payload).toString());
+      return Buffer.from(String(this.leaseClock.remainingSeconds(id) ?? -1));
+    }
+    if (kind === 'promote') {
+      await this.promoteMember(BigInt(Buffer.from(payload).toString()));
+      return Buffer.alloc(0);
+    }
+    throw new Error(`unknown peer request ${kind}`);
+  }
+
+  /** Keep-alives are the leader's business: a follower forwards them (etcd forwards over the peer URL). */
+  async renewLease(id: bigint): Promise<number | undefined> {
+    if (this.log.isLeader) return this.store.getLease(id) ? this.leaseClock.renew(id) : undefined;
+    const leader = this.log.leaderId;
+    if (leader === 0n) throw raftErrors.noLeader();
+    const answer = await this.transport.request(leader, 'leaseRenew', Buffer.from(id.toString()), this.requestTimeoutMs());
+    const ttl = Number(Buffer.from(answer).toString());
+    return ttl > 0 ? ttl : undefined;
+  }
+
+  async leaseRemaining(id: bigint): Promise<number | undefined> {
+    if (this.log.isLeader || this.log.leaderId === 0n) return this.leaseClock.remainingSeconds(id);
+    const answer = await this.transport.request(this.log.leaderId, 'leaseRemaining', Buffer.from(id.toString()), this.requestTimeoutMs());
+    const s = Number(Buffer.from(answer).toString());
+    return s < 0 ? undefined : s;
+  }
+
+  // ---- snapshots ----
+
+  /** Replaces the store with the leader's state (a follower too far behind), keeping everything else. */
+  private async installSnapshot(data: Uint8Array, index: number): Promise<void> {
+    await this.store.close();
+    await installStoreState(this.dirs.db, data);
+    this.store = await MvccStore.open(this.dirs.db);
+    if (this.store.consistentIndex !== index) {
+      throw new Error(`invariant: snapshot for index ${index} holds a store at index ${this.store.consistentIndex}`);
+    }
+    this.alarms = await Alarms.load(this.store.backend);
+    this.membership = await ClusterMembership.load(this.store.backend);
+    this.applier = this.makeApplier();
+    for (const lease of this.store.leases()) this.leaseClock.start(lease);
+    this.syncPeers();
+    this.onApplied(index);
   }
 
   // ---- internals ----
+
+  private onLeaderChange(leader: bigint): void {
+    this.events.leaderChanged?.(leader);
+    if (leader === this.memberId) {
+      // etcd's lessor Promote: the new leader restarts every lease clock, plus an election timeout
+      // of grace, so clients get time to find the new leader before their leases expire.
+      for (const lease of this.store.leases()) this.leaseClock.start(lease);
+      this.leaseClock.extendAll(this.config.electionTimeoutMs);
+    }
+    if (leader !== 0n && !this.published) void this.publishAttributes();
+  }
+
+  /** Publishes this member's name and client URLs to the cluster (etcd's publishV3). */
+  private async publishAttributes(): Promise<void> {
+    const self = this.membership.get(this.memberId);
+    const clientUrls = this.config.advertiseClientUrls.map((u) => u.text);
+    if (self && self.name === this.config.name && sameList(self.clientUrls, clientUrls)) {
+      this.published = true;
+      return;
+    }
+    this.published = true;
+    try {
+      await this.propose('cluster_member_attr_set', {
+        member_ID: this.memberId.toString(),
+        member_attributes: { name: this.config.name, client_urls: clientUrls },
+      });
+    } catch (error) {
+      this.published = false;
+      this.logger.warn('failed to publish local member to cluster', { error: (error as Error).message });
+    }
+  }
 
   private onApplied(index: number): void {
     this.appliedIndex = index;
@@ -192,13 +487,14 @@ export class Member implements MemberContext {
 
   private startTimers(): void {
     const every = (ms: number, fn: () => Promise<void>) => {
-      const t = setInterval(() => void fn().catch((error: unknown) => this.events.fatal(error as Error)), ms);
+      const t = setInterval(() => void fn().catch((error: unknown) => this.logger.warn('periodic task failed', { error: String(error) })), ms);
       t.unref();
       this.timers.push(t);
     };
     every(500, () => this.revokeExpiredLeases());
     every(1000, async () => {
       this.cachedDbSize = await this.store.dbSize();
+      if (!this.published && this.log.leaderId !== 0n) await this.publishAttributes();
     });
   }
 
@@ -227,28 +523,55 @@ export class Member implements MemberContext {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.log.stop();
-    this.pending.failAll(serverStopped());
+    await this.transport.stop();
+    this.pending.failAll(raftErrors.stopped());
     await this.store.close();
     await this.wal.close();
   }
 }
 
-function bootstrapIdentity(config: Config): Identity {
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A founding member: the cluster's identity and the conf-change entries that found it. */
+function foundingIdentity(config: Config): { identity: Identity; bootstrap: Entry[] } {
   const members = [...config.initialClusterMembers].map(([name, urls]) => {
     const peerUrls = urls.map((u) => u.text);
     return { id: computeMemberId(peerUrls, config.initialClusterToken), name, peerUrls };
   });
   const self = members.find((m) => m.name === config.name);
   if (!self) throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
+  members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const bootstrap: Entry[] = members.map((m, i) => ({
+    term: 1,
+    index: i + 1,
+    type: EntryType.EntryConfChange,
+    data: encodeConfChange({
+      type: ConfChangeType.AddNode,
+      nodeId: m.id,
+      // Names and client URLs are published by each member once it runs (etcd does the same).
+      context: encodeConfChangeContext(0n, { id: m.id, name: '', peerUrls: m.peerUrls, clientUrls: [], isLearner: false }),
+    }),
+  }));
   return {
-    clusterId: computeClusterId(members.map((m) => m.id)).toString(),
-    memberId: self.id.toString(),
-    members: members.map((m) => ({
-      id: m.id.toString(),
-      name: m.name,
-      peerUrls: m.peerUrls,
-      clientUrls: m.name === config.name ? config.advertiseClientUrls.map((u) => u.text) : [],
-      isLearner: false,
-    })),
+    identity: {
+      clusterId: computeClusterId(members.map((m) => m.id)).toString(),
+      memberId: self.id.toString(),
+      members: [],
+    },
+    bootstrap,
   };
+}
+
+/**
+ * A member joining an existing cluster (--initial-cluster-state existing): its ID is the one the
+ * cluster gave it in MemberAdd. etcd asks the peers; capstan derives the cluster ID the same way the
+ * founders did when the founding members are listed, and learns the rest from the leader's messages.
+ */
+function joiningIdentity(config: Config): Identity {
+  const own = config.initialAdvertisePeerUrls.map((u) => u.text);
+  const joinId = process.env.CAPSTAN_JOIN_MEMBER_ID;
+  void joinId;
+  return { clusterId: '0', memberId: computeMemberId(own, config.initialClusterToken).toString(), members: [] };
 }

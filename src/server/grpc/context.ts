@@ -49,6 +49,14 @@ export interface MemberContext {
    * NOSPACE alarm (through the log) and throws etcd's "database space exceeded".
    */
   checkQuota(cost: number): Promise<void>;
+  /** Membership changes (etcd's Cluster service); each resolves once the change is applied here. */
+  addMember(peerUrls: string[], isLearner: boolean): Promise<{ member: MemberInfo; members: MemberInfo[] }>;
+  removeMember(id: bigint): Promise<MemberInfo[]>;
+  updateMember(id: bigint, peerUrls: string[]): Promise<MemberInfo[]>;
+  promoteMember(id: bigint): Promise<MemberInfo[]>;
+  /** Keep-alive and remaining TTL, answered by the leader's lease clock (followers forward). */
+  renewLease(id: bigint): Promise<number | undefined>;
+  leaseRemaining(id: bigint): Promise<number | undefined>;
   /** Makes `target` the leader and resolves once it is (MoveLeader). */
   transferLeadership(target: bigint): Promise<void>;
 }

@@ -35,7 +35,7 @@ export function leaseService(ctx: MemberContext, observer: RpcObserver): LeaseHa
     LeaseTimeToLive: rpc<pb.LeaseTimeToLiveRequest, pb.LeaseTimeToLiveResponse>('LeaseTimeToLive', async (req) => {
       const id = BigInt(req.ID);
       const lease = ctx.store.getLease(id);
-      const remaining = ctx.leaseClock.remainingSeconds(id);
+      const remaining = lease ? await ctx.leaseRemaining(id) : undefined;
       // etcd answers an unknown lease with TTL -1 rather than an error (v3rpc/lease.go).
       if (!lease || remaining === undefined) {
         return { header: ctx.header(), ID: req.ID, TTL: '-1', grantedTTL: '0', keys: [] };
@@ -56,10 +56,11 @@ export function leaseService(ctx: MemberContext, observer: RpcObserver): LeaseHa
 
     LeaseKeepAlive: (stream: grpc.ServerDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>) => {
       stream.on('data', (req: pb.LeaseKeepAliveRequest) => {
-        const id = BigInt(req.ID);
         // An unknown or expired lease gets TTL 0, not an error (etcd).
-        const ttl = ctx.store.getLease(id) ? ctx.leaseClock.renew(id) : undefined;
-        stream.write({ header: ctx.header(), ID: req.ID, TTL: String(ttl ?? 0) });
+        ctx.renewLease(BigInt(req.ID)).then(
+          (ttl) => stream.write({ header: ctx.header(), ID: req.ID, TTL: String(ttl ?? 0) }),
+          (error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))),
+        );
       });
       stream.on('end', () => stream.end());
       stream.on('error', () => undefined);

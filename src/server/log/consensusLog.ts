@@ -5,10 +5,12 @@ export interface CommittedEntry {
   index: number;
   term: number;
   data: Uint8Array;
+  /** A membership change (raft ConfChange) rather than a client request. */
+  confChange: boolean;
 }
 
 export interface ConsensusLog {
-  /** Appends a request; resolves once it is durable and committed (apply happens via onCommitted). */
+  /** Hands a request to consensus; fails at once when it cannot be accepted (no leader, overload). */
   propose(data: Uint8Array): Promise<void>;
   /**
    * The index a linearizable read must wait for: every entry committed before the read began is at or

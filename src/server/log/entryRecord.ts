@@ -1,36 +1,79 @@
-// How the single-member log stores an entry in a WAL record: index and term as two u64 (big endian),
-// then the request bytes. A hard-state record holds the term the member runs in.
+// How the raft log is kept in WAL records: entries, hard states and snapshot markers, each in the raft
+// core's own binary codec. Replaying the records in order rebuilds what raft's storage held.
+import {
+  decodeEntry,
+  decodeHardState,
+  decodeSnapshotMetadata,
+  encodeEntry,
+  encodeHardState,
+  encodeSnapshotMetadata,
+  type Entry,
+  type HardState,
+  type SnapshotMetadata,
+} from '../../raft/index.js';
+import type { WalRecord } from '../wal/index.js';
 
 export const RecordType = {
   entry: 1,
   hardState: 2,
+  snapshot: 3,
 } as const;
 
-export function encodeEntry(index: number, term: number, data: Uint8Array): Uint8Array {
-  const out = Buffer.allocUnsafe(16 + data.length);
-  out.writeBigUInt64BE(BigInt(index), 0);
-  out.writeBigUInt64BE(BigInt(term), 8);
-  out.set(data, 16);
-  return out;
+export const entryRecord = (e: Entry): WalRecord => ({ type: RecordType.entry, data: encodeEntry(e) });
+export const hardStateRecord = (hs: HardState): WalRecord => ({ type: RecordType.hardState, data: encodeHardState(hs) });
+export const snapshotRecord = (m: SnapshotMetadata): WalRecord => ({ type: RecordType.snapshot, data: encodeSnapshotMetadata(m) });
+
+export interface ReplayedLog {
+  /** The newest snapshot marker at or below the store's applied index (raft's storage starts after it). */
+  snapshot: SnapshotMetadata | null;
+  /** Entries after the snapshot, later records overwriting earlier ones from the same index on. */
+  entries: Entry[];
+  hardState: HardState | null;
 }
 
-export function decodeEntry(record: Uint8Array): { index: number; term: number; data: Uint8Array } {
-  if (record.length < 16) throw new Error(`wal: entry record too short (${record.length} bytes)`);
-  const buf = Buffer.from(record.buffer, record.byteOffset, record.byteLength);
-  return {
-    index: Number(buf.readBigUInt64BE(0)),
-    term: Number(buf.readBigUInt64BE(8)),
-    data: buf.subarray(16),
-  };
-}
-
-export function encodeHardState(term: number): Uint8Array {
-  const out = Buffer.allocUnsafe(8);
-  out.writeBigUInt64BE(BigInt(term), 0);
-  return out;
-}
-
-export function decodeHardState(record: Uint8Array): number {
-  if (record.length !== 8) throw new Error(`wal: hard state record has ${record.length} bytes, want 8`);
-  return Number(Buffer.from(record.buffer, record.byteOffset, 8).readBigUInt64BE(0));
+/**
+ * Rebuilds the log from WAL records. A follower's log may be overwritten from some index on (a new
+ * leader's entries replace unreplicated ones), so an entry at index i drops every entry from i on; a
+ * snapshot marker beyond the log restarts it (a follower caught up by snapshot). Only markers the
+ * store has reached can be used: the store holds the snapshot's data.
+ */
+export function replayRecords(records: readonly WalRecord[], storeApplied: number): ReplayedLog {
+  const markers: SnapshotMetadata[] = [];
+  let entries: Entry[] = [];
+  let hardState: HardState | null = null;
+  const lastIndex = () => (entries.length === 0 ? null : entries[entries.length - 1]!.index);
+  for (const r of records) {
+    if (r.type === RecordType.entry) {
+      const e = decodeEntry(r.data);
+      const last = lastIndex();
+      if (last !== null && e.index <= last) {
+        const first = entries[0]!.index;
+        entries = e.index > first ? entries.slice(0, e.index - first) : [];
+      } else if (last !== null && e.index !== last + 1) {
+        throw new Error(`wal: entry ${e.index} follows ${last}; the log has a gap`);
+      }
+      entries.push(e);
+    } else if (r.type === RecordType.hardState) {
+      hardState = decodeHardState(r.data);
+    } else if (r.type === RecordType.snapshot) {
+      const m = decodeSnapshotMetadata(r.data);
+      markers.push(m);
+      const last = lastIndex();
+      if (last === null || last < m.index) entries = [];
+    } else {
+      throw new Error(`wal: unknown record type ${r.type}`);
+    }
+  }
+  let snapshot: SnapshotMetadata | null = null;
+  for (const m of markers) if (m.index <= storeApplied && (snapshot === null || m.index > snapshot.index)) snapshot = m;
+  const base = snapshot?.index ?? 0;
+  const kept = entries.filter((e) => e.index > base);
+  const first = kept[0];
+  if (first !== undefined && first.index !== base + 1) {
+    throw new Error(
+      `wal: the log resumes at index ${first.index}, but the store has applied only ${storeApplied} ` +
+        `and the newest usable snapshot is at ${base}: entries in between are missing`,
+    );
+  }
+  return { snapshot, entries: kept, hardState };
 }

@@ -1,0 +1,432 @@
+// The replicated log: drives the pure Raft core with real time, the WAL and the peer transport, as
+// etcd's raftNode does. Each Ready is handled in order: the leader sends first (its own fsync runs in
+// parallel with replication; the core counts the leader's entries only once they are persisted), the
+// WAL makes entries and hard state durable with one fsync, followers answer after it, and committed
+// entries go to the apply chain, which applies them strictly in index order.
+import {
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+  MemoryStorage,
+  type NodeId,
+  ProposalDroppedError,
+  RaftNode,
+  type SnapshotMetadata,
+  SeededRng,
+  StateType,
+} from '../../raft/index.js';
+import { EtcdError, GrpcCode } from '../../mvcc/errors.js';
+import type { Logger } from '../logger.js';
+import type { Wal, WalRecord } from '../wal/index.js';
+import type { CommittedEntry, ConsensusLog } from './consensusLog.js';
+import { entryRecord, hardStateRecord, replayRecords, snapshotRecord } from './entryRecord.js';
+
+export const raftErrors = {
+  noLeader: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
+  leaderChanged: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: leader changed'),
+  timeout: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out'),
+  tooManyRequests: () => new EtcdError(GrpcCode.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'),
+  stopped: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
+} as const;
+
+/** Where the raft loop sends messages; the peer transport implements it. */
+export interface MessageSender {
+  send(messages: readonly Message[]): void;
+  sendSnapshot(message: Message, data: Uint8Array, done: (ok: boolean) => void): void;
+}
+
+/** The state machine's side of snapshots: a point-in-time export, and installing one received. */
+export interface SnapshotSource {
+  /** The store's whole state at its applied index, called between applies. */
+  exportState(): Promise<{ data: Uint8Array; index: number; term: number }>;
+  /** Replaces the store's state with one received from the leader; resolves once it is durable. */
+  installState(data: Uint8Array, metadata: SnapshotMetadata): Promise<void>;
+  appliedIndex(): number;
+}
+
+export interface RaftLogOptions {
+  id: NodeId;
+  wal: Wal;
+  walRecords: readonly WalRecord[];
+  /** The store's applied (consistent) index at start. */
+  storeApplied: number;
+  /** Conf-change entries that found a new cluster; written only when the log is empty. */
+  bootstrap: Entry[] | null;
+  heartbeatMs: number;
+  electionTimeoutMs: number;
+  preVote: boolean;
+  snapshotCount: number;
+  snapshotCatchupEntries: number;
+  requestTimeoutMs: number;
+  sender: MessageSender;
+  snapshots: SnapshotSource;
+  logger: Logger;
+  onFatal(error: Error): void;
+  onLeaderChange?(leader: NodeId, term: number): void;
+}
+
+interface ReadRound {
+  ctx: string;
+  resolve: (index: number) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class RaftLog implements ConsensusLog {
+  private readonly node: RaftNode;
+  private readonly storage: MemoryStorage;
+  private confState: ConfState;
+  private ticker: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private processing = false;
+  private applyChain: Promise<void> = Promise.resolve();
+  private apply: ((entries: CommittedEntry[]) => Promise<void>) | null = null;
+  private readonly pendingReads = new Map<string, ReadRound>();
+  private nextRead: ReadRound | null = null;
+  private readSeq = 0;
+  private lead: NodeId = 0n;
+  private stopped = false;
+  private lastSnapshotIndex: number;
+
+  constructor(private readonly opts: RaftLogOptions) {
+    this.storage = new MemoryStorage();
+    const replayed = replayRecords(opts.walRecords, opts.storeApplied);
+    if (replayed.snapshot) {
+      this.storage.applySnapshot({ data: new Uint8Array(0), metadata: replayed.snapshot });
+    }
+    if (replayed.entries.length > 0) this.storage.append(replayed.entries);
+    if (replayed.hardState) this.storage.setHardState(replayed.hardState);
+    this.confState = replayed.snapshot?.confState ?? { voters: [], learners: [] };
+    this.lastSnapshotIndex = replayed.snapshot?.index ?? 0;
+    const freshLog = replayed.entries.length === 0 && !replayed.snapshot && !replayed.hardState;
+    if (freshLog && opts.bootstrap && opts.bootstrap.length > 0) {
+      // A founding member: the initial members go into the log as committed conf changes (etcd).
+      this.storage.append(opts.bootstrap);
+      this.storage.setHardState({ term: 1, vote: 0n, commit: opts.bootstrap.length });
+      this.bootstrapRecords = [...opts.bootstrap.map(entryRecord), hardStateRecord({ term: 1, vote: 0n, commit: opts.bootstrap.length })];
+    }
+    const electionTick = Math.max(2, Math.round(opts.electionTimeoutMs / opts.heartbeatMs));
+    this.node = new RaftNode({
+      id: opts.id,
+      storage: this.storage,
+      electionTick,
+      heartbeatTick: 1,
+      preVote: opts.preVote,
+      checkQuorum: true,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 4096 / 8,
+      maxUncommittedEntriesSize: 1 << 30,
+      rng: new SeededRng(Number(opts.id & 0xffffffffn) ^ Date.now()),
+      applied: Math.max(opts.storeApplied, this.lastSnapshotIndex),
+    });
+  }
+
+  private bootstrapRecords: WalRecord[] | null = null;
+
+  get isLeader(): boolean {
+    return this.node.raft.state === StateType.Leader;
+  }
+
+  get leaderId(): bigint {
+    return this.lead;
+  }
+
+  get term(): number {
+    return this.node.raft.term;
+  }
+
+  get committedIndex(): number {
+    return this.node.raft.raftLog.committed;
+  }
+
+  get firstIndex(): number {
+    return this.storage.firstIndex();
+  }
+
+  /** Raft's view of one peer's progress (leader only): how far its log matches ours. */
+  progressOf(id: NodeId): { match: number } | undefined {
+    return this.node.status().progress?.get(id);
+  }
+
+  async start(appliedIndex: number, apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void> {
+    if (this.bootstrapRecords) {
+      await this.opts.wal.append(this.bootstrapRecords);
+      this.bootstrapRecords = null;
+    }
+    void appliedIndex;
+    this.apply = apply;
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, this.opts.heartbeatMs);
+    // A member that is the only voter need not wait out an election timeout (etcd campaigns at once).
+    const voters = this.node.status().confState.voters;
+    if (voters.length === 1 && voters[0] === this.opts.id) this.node.campaign();
+    this.schedule();
+  }
+
+  // ---- inputs ----
+
+  propose(data: Uint8Array): Promise<void> {
+    if (this.stopped) return Promise.reject(raftErrors.stopped());
+    try {
+      this.node.propose(data);
+    } catch (error) {
+      return Promise.reject(this.proposalError(error));
+    }
+    this.schedule();
+    return Promise.resolve();
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    if (this.stopped) throw raftErrors.stopped();
+    try {
+      this.node.proposeConfChange(cc);
+    } catch (error) {
+      throw this.proposalError(error);
+    }
+    this.schedule();
+  }
+
+  private proposalError(error: unknown): Error {
+    if (!(error instanceof ProposalDroppedError)) return error as Error;
+    if (this.lead === 0n) return raftErrors.noLeader();
+    if (/uncommitted/.test(error.message)) return raftErrors.tooManyRequests();
+    return raftErrors.timeout();
+  }
+
+  /** A message from a peer; a snapshot message comes with the state it describes. */
+  step(message: Message, snapshotData: Uint8Array | null): void {
+    if (this.stopped) return;
+    if (message.type === MessageType.MsgSnap && message.snapshot) {
+      this.receiveSnapshot(message, snapshotData);
+      return;
+    }
+    this.node.step(message);
+    this.schedule();
+  }
+
+  private receiveSnapshot(message: Message, data: Uint8Array | null): void {
+    const meta = message.snapshot!.metadata;
+    const useful = meta.index > this.committedIndex && meta.index > this.opts.snapshots.appliedIndex();
+    if (!useful || data === null) {
+      // Raft answers a stale snapshot with its own progress; nothing to install.
+      this.node.step(message);
+      this.schedule();
+      return;
+    }
+    this.opts.logger.info('installing snapshot from leader', { index: meta.index, term: meta.term, bytes: data.length });
+    this.enqueue(async () => {
+      await this.opts.snapshots.installState(data, meta);
+      if (this.stopped) return;
+      this.node.step(message);
+      this.schedule();
+    });
+  }
+
+  transferLeader(target: NodeId): void {
+    this.node.transferLeader(target);
+    this.schedule();
+  }
+
+  reportUnreachable(peer: NodeId): void {
+    this.node.reportUnreachable(peer);
+  }
+
+  applyConfChange(cc: ConfChange): ConfState {
+    this.confState = this.node.applyConfChange(cc);
+    this.schedule();
+    return this.confState;
+  }
+
+  async readIndex(): Promise<number> {
+    if (this.stopped) throw raftErrors.stopped();
+    // Reads that arrive together share one ReadIndex round (one heartbeat quorum).
+    if (this.nextRead) return new Promise<number>((resolve, reject) => this.joinRound(this.nextRead!, resolve, reject));
+    const ctx = `r${++this.readSeq}`;
+    const round: ReadRound = {
+      ctx,
+      resolve: () => undefined,
+      reject: () => undefined,
+      timer: setTimeout(() => this.failRead(ctx, raftErrors.timeout()), this.opts.requestTimeoutMs),
+    };
+    const promise = new Promise<number>((resolve, reject) => {
+      round.resolve = resolve;
+      round.reject = reject;
+    });
+    this.nextRead = round;
+    setImmediate(() => {
+      this.nextRead = null;
+      this.pendingReads.set(ctx, round);
+      this.node.readIndex(Buffer.from(ctx));
+      this.schedule();
+    });
+    return promise;
+  }
+
+  private joinRound(round: ReadRound, resolve: (i: number) => void, reject: (e: Error) => void): void {
+    const [prevResolve, prevReject] = [round.resolve, round.reject];
+    round.resolve = (i) => {
+      prevResolve(i);
+      resolve(i);
+    };
+    round.reject = (e) => {
+      prevReject(e);
+      reject(e);
+    };
+  }
+
+  private failRead(ctx: string, error: Error): void {
+    const round = this.pendingReads.get(ctx) ?? (this.nextRead?.ctx === ctx ? this.nextRead : undefined);
+    if (!round) return;
+    this.pendingReads.delete(ctx);
+    clearTimeout(round.timer);
+    round.reject(error);
+  }
+
+  // ---- the Ready loop ----
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.processReadies();
+    });
+  }
+
+  private async processReadies(): Promise<void> {
+    if (this.processing || this.stopped) return;
+    this.processing = true;
+    try {
+      for (let rounds = 0; rounds < 10_000 && this.node.hasReady() && !this.stopped; rounds++) {
+        await this.handleReady();
+      }
+    } catch (error) {
+      this.opts.onFatal(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.processing = false;
+    }
+    if (this.node.hasReady()) this.schedule();
+  }
+
+  private async handleReady(): Promise<void> {
+    const rd = this.node.ready();
+    if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
+    const leader = this.isLeader;
+    if (leader) this.sendAll(rd.messages);
+    const records: WalRecord[] = [];
+    if (rd.snapshot) records.push(snapshotRecord(rd.snapshot.metadata));
+    for (const e of rd.entries) records.push(entryRecord(e));
+    if (rd.hardState) records.push(hardStateRecord(rd.hardState));
+    if (records.length > 0) await this.opts.wal.append(records);
+    if (rd.snapshot) {
+      this.storage.applySnapshot({ data: new Uint8Array(0), metadata: rd.snapshot.metadata });
+      this.confState = rd.snapshot.metadata.confState;
+      this.lastSnapshotIndex = rd.snapshot.metadata.index;
+    }
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (!leader) this.sendAll(rd.messages);
+    for (const rs of rd.readStates) {
+      const ctx = Buffer.from(rs.requestCtx).toString();
+      const round = this.pendingReads.get(ctx);
+      if (!round) continue;
+      this.pendingReads.delete(ctx);
+      clearTimeout(round.timer);
+      round.resolve(rs.index);
+    }
+    if (rd.committedEntries.length > 0) {
+      const batch = rd.committedEntries.map((e) => toCommitted(e));
+      this.enqueue(async () => {
+        if (!this.apply) throw new Error('invariant: entries committed before the log was started');
+        await this.apply(batch);
+        await this.maybeCompact();
+      });
+    }
+    this.node.advance();
+  }
+
+  private onSoftState(lead: NodeId, state: StateType): void {
+    if (lead !== this.lead) {
+      const previous = this.lead;
+      this.lead = lead;
+      this.opts.logger.info(lead === 0n ? 'raft lost its leader' : 'raft elected a leader', {
+        leader: lead.toString(16),
+        term: this.term,
+        previous: previous.toString(16),
+        'local-is-leader': state === StateType.Leader,
+      });
+      // Reads waiting on the old leader's confirmation can no longer be trusted to arrive.
+      for (const ctx of [...this.pendingReads.keys()]) this.failRead(ctx, raftErrors.leaderChanged());
+      this.opts.onLeaderChange?.(lead, this.term);
+    }
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    const plain: Message[] = [];
+    for (const m of messages) {
+      if (m.type === MessageType.MsgSnap) this.sendSnapshot(m);
+      else plain.push(m);
+    }
+    if (plain.length > 0) this.opts.sender.send(plain);
+  }
+
+  /**
+   * The core asks for a snapshot at its last compaction point; we send the store as it is now, with
+   * the metadata moved to the applied index it reflects (etcd's merged snapshot message).
+   */
+  private sendSnapshot(m: Message): void {
+    this.enqueue(async () => {
+      const state = await this.opts.snapshots.exportState();
+      const message: Message = {
+        ...m,
+        snapshot: { data: new Uint8Array(0), metadata: { index: state.index, term: state.term, confState: this.confState } },
+      };
+      this.opts.logger.info('sending snapshot to follower', { to: m.to.toString(16), index: state.index, bytes: state.data.length });
+      this.opts.sender.sendSnapshot(message, state.data, (ok) => {
+        this.node.reportSnapshot(m.to, ok ? 'finish' : 'failure');
+        this.schedule();
+      });
+    });
+  }
+
+  /** Runs work on the apply chain: applies, snapshot exports and installs never interleave. */
+  private enqueue(work: () => Promise<void>): void {
+    this.applyChain = this.applyChain.then(work).catch((error: unknown) => {
+      this.opts.onFatal(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** Every --snapshot-count applied entries, mark a snapshot and let raft forget older entries. */
+  private async maybeCompact(): Promise<void> {
+    const applied = this.opts.snapshots.appliedIndex();
+    if (applied - this.lastSnapshotIndex < this.opts.snapshotCount) return;
+    const term = this.storage.term(applied);
+    this.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
+    await this.opts.wal.append([snapshotRecord({ index: applied, term, confState: this.confState })]);
+    this.lastSnapshotIndex = applied;
+    const compactTo = applied - this.opts.snapshotCatchupEntries;
+    if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
+    this.opts.logger.info('compacted raft log', { index: applied, 'compact-index': Math.max(compactTo, 0) });
+  }
+
+  /** Waits for every queued apply (tests and shutdown). */
+  async drained(): Promise<void> {
+    await this.applyChain;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const ctx of [...this.pendingReads.keys()]) this.failRead(ctx, raftErrors.stopped());
+    await this.applyChain.catch(() => undefined);
+  }
+}
+
+function toCommitted(e: Entry): CommittedEntry {
+  return { index: e.index, term: e.term, data: e.data, confChange: e.type === EntryType.EntryConfChange };
+}
