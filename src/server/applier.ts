@@ -132,6 +132,7 @@ export class Applier {
         return undefined;
       }
       default:
+        if (isAuthRequest(request)) return applyAuthRequest(await authStoreOf(this.store), request, this.store.currentRevision);
         throw new Error(`invariant: log entry with unsupported request ${String(request.request)}`);
     }
   }
