@@ -1,0 +1,15 @@
+import { etcdctl } from '../test/support/processes.js';
+import type { CheckPerfResult, SystemName } from './model.js';
+
+/** `etcdctl check perf --load=<load>` (60 s of writes at etcd's target rate) and its PASS/FAIL verdicts. */
+export async function runCheckPerf(system: SystemName, endpoints: readonly string[], load: string): Promise<CheckPerfResult> {
+  const result = await etcdctl(endpoints.map((e) => `http://${e}`), ['check', 'perf', `--load=${load}`],
+    { timeoutMs: 180_000, commandTimeout: '30s' });
+  const text = `${result.stdout}\n${result.stderr}`;
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => /^(PASS|FAIL)\b/.test(l));
+  if (lines.length === 0) {
+    lines.push(`FAIL: etcdctl check perf exited ${result.code}${result.timedOut ? ' (timed out)' : ''}: ${text.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  const passed = result.code === 0 && lines.every((l) => l.startsWith('PASS'));
+  return { system, members: endpoints.length, load, passed, lines };
+}
