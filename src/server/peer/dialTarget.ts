@@ -45,5 +45,7 @@ export class UrlPicker {
 
 function parsePeerUrls(urls: readonly string[]): ParsedUrl[] {
   if (urls.length === 0) throw new Error('a peer needs at least one URL');
-  return urls.map((u) => parseUrl(u));
+  const parsed = urls.map((u) => parseUrl(u));
+  for (const u of parsed) connectOptions(u); // refuse what we cannot dial now, not on every redial
+  return parsed;
 }

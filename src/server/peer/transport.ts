@@ -147,7 +147,11 @@ export class PeerTransport {
     for (const m of messages) {
       if (m.to === this.opts.localId) throw new Error(`invariant: raft message ${MessageType[m.type]} addressed to the local member`);
       if (m.type === MessageType.MsgSnap) {
-        this.sendSnapshot(m, m.snapshot?.data ?? new Uint8Array(0), (ok) => {
+        // The state travels as the snapshot's data stream, not a second time inside the message.
+        const snapshot = m.snapshot;
+        if (snapshot === undefined) throw new Error('invariant: MsgSnap without a snapshot');
+        const header: Message = { ...m, snapshot: { ...snapshot, data: new Uint8Array(0) } };
+        this.sendSnapshot(header, snapshot.data, (ok) => {
           if (this.opts.onSnapshotStatus !== undefined) this.opts.onSnapshotStatus(m.to, ok);
         });
         continue;
@@ -194,6 +198,11 @@ export class PeerTransport {
     const entry = this.peers.get(to);
     if (entry === undefined) return Promise.reject(new Error(`unknown peer ${idToHex(to)}`));
     return entry.stream.request(kind, payload, timeoutMs);
+  }
+
+  /** The peers added and not removed (for metrics and status). */
+  peerIds(): bigint[] {
+    return [...this.peers.keys()];
   }
 
   isActive(peer: bigint): boolean {

@@ -212,6 +212,7 @@ describe('slow and stopped peers', () => {
     await waitFor('snapshot status', () => statuses.length === 1);
     expect(statuses).toEqual([[2n, true]]);
     expect(Buffer.from(b.snapshots[0]!.data).toString()).toBe('state bytes');
+    expect(b.snapshots[0]!.message.snapshot!.data.length).toBe(0); // sent once, as the data stream
     await waitFor('heartbeat', () => b.received.length === 1);
   });
 
