@@ -506,9 +506,10 @@ export class Raft {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp)) {
-        // A stale leader (e.g. after a partition heals) learns our term from this and steps down;
-        // otherwise with pre-vote/check-quorum it might never find out.
+      if (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp) {
+        // Tell a stale leader our term so it steps down (the paper's rule). etcd answers only with
+        // check-quorum or pre-vote; without them a follower pushed to a higher term by a removed
+        // node's vote request, and unable to campaign itself, would leave the leader stuck.
         this.send(makeMessage({ type: MessageType.MsgAppResp, to: m.from }));
       } else if (m.type === MessageType.MsgPreVote) {
         this.send(makeMessage({ type: MessageType.MsgPreVoteResp, to: m.from, term: this.term, reject: true }));

@@ -48,6 +48,8 @@ export interface SimNode {
   /** Read requests in flight: context → the commit index observed when it was asked. */
   reads: Map<string, number>;
   restarts: number;
+  /** Members this node applied the removal of (etcd keeps this in its membership store). */
+  removedIds: Set<bigint>;
 }
 
 function encodeSnapshotData(app: AppState): Uint8Array {
@@ -120,6 +122,7 @@ export class SimCluster {
       persisted: { term: 0, commit: 0 },
       reads: new Map(),
       restarts: 0,
+      removedIds: new Set(),
     };
     this.nodes.set(id, sn);
     this.start(sn);
@@ -212,7 +215,7 @@ export class SimCluster {
         continue;
       }
       // As etcd's transport does: a member refuses traffic from a member it knows was removed.
-      if (this.nodes.get(m.from)?.removed && !sn.app.confState.voters.includes(m.from) && !sn.app.confState.learners.includes(m.from)) continue;
+      if (sn.removedIds.has(m.from)) continue;
       sn.node.step(m);
       dirty.add(sn.id);
       if (m.type === MessageType.MsgSnap) {
@@ -317,6 +320,7 @@ export class SimCluster {
     }
     const cc = decodeConfChange(e.data);
     sn.app.confState = node.applyConfChange(cc);
+    if (cc.type === ConfChangeType.RemoveNode) sn.removedIds.add(cc.nodeId);
     if (cc.type === ConfChangeType.RemoveNode && cc.nodeId === sn.id) this.shutdown(sn, 'applied its own removal and stops');
   }
 

@@ -189,11 +189,14 @@ export function runSchedule(seed: number, opts: { trace?: boolean } = {}): Sched
   };
 }
 
-/** A single leader whose latest probe entry is applied on every live member of its configuration. */
+/**
+ * The leader of the highest term has its latest probe entry applied on every member of its
+ * configuration. (A removed node cut off from the cluster may still believe it leads an older
+ * term; without check-quorum nothing tells it otherwise, as in etcd. It cannot commit anything.)
+ */
 function progressed(cluster: SimCluster): boolean {
-  const leaders = cluster.leaders();
-  if (leaders.length !== 1) return false;
-  const leader = leaders[0] as SimNode;
+  const leader = cluster.leader();
+  if (!leader) return false;
   const probeIndex = lastProbeIndex(cluster, leader);
   if (probeIndex === 0) return false;
   for (const id of [...leader.app.confState.voters, ...leader.app.confState.learners]) {
