@@ -431,6 +431,19 @@ type: Normal
     }
   });
 
+  it('serves consistent lists from the watch cache: capstan answers progress requests', async () => {
+    await getJson<KubeList>(`/api/v1/namespaces/${NS}/configmaps`);
+    const metrics = await api.request('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    const reads = metrics.body.split('\n').filter((line) => line.startsWith('apiserver_watch_cache_consistent_read_total{'));
+    // A list without a resourceVersion waits for the cache to catch up with capstan's current revision,
+    // learnt from a WatchProgressRequest; without an answer it falls back to capstan after 3 s.
+    const fresh = reads.find((line) => line.includes('fallback="false"') && line.includes('resource="/configmaps"') &&
+      line.includes('success="true"'));
+    expect(fresh, reads.join('\n')).toBeDefined();
+    expect(Number(fresh?.split(' ').pop())).toBeGreaterThan(0);
+  });
+
   it('never logs that RequestWatchProgress is unsupported, nor a watch event without prev_kv', () => {
     const log = api.logs();
     expect(log).not.toContain('RequestWatchProgress feature is not supported');
