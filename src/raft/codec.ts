@@ -34,9 +34,13 @@ enum Tag {
 }
 
 class Writer {
-  private buf = new Uint8Array(64);
+  private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
   private pos = 0;
+
+  reset(): void {
+    this.pos = 0;
+  }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -84,11 +88,8 @@ class Writer {
 
 class Reader {
   private pos = 0;
-  private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(private readonly buf: Uint8Array) {}
 
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new CodecError('truncated input');
@@ -122,9 +123,13 @@ class Reader {
 
   u64(): bigint {
     this.need(8);
-    const v = this.view.getBigUint64(this.pos, true);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 8;
-    return v;
+    const lo = ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16) | ((b[p + 3] as number) << 24)) >>> 0;
+    const hi = ((b[p + 4] as number) | ((b[p + 5] as number) << 8) | ((b[p + 6] as number) << 16) | ((b[p + 7] as number) << 24)) >>> 0;
+    // Member IDs are often small; skip the bigint arithmetic then.
+    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   bytes(): Uint8Array {
@@ -208,8 +213,12 @@ function readSnapshot(r: Reader): Snapshot {
   return { metadata, data: r.bytes() };
 }
 
+// One scratch writer: encoding is synchronous and finish() copies the bytes out.
+const scratch = new Writer();
+
 function encodeWith(tag: Tag, write: (w: Writer) => void): Uint8Array {
-  const w = new Writer();
+  const w = scratch;
+  w.reset();
   w.byte(tag);
   write(w);
   return w.finish();

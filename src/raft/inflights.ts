@@ -6,19 +6,37 @@ export class Inflights {
   private start = 0;
   private count = 0;
   private bytes = 0;
-  private readonly indexes: number[];
-  private readonly sizes: number[];
+  // The ring grows on demand up to capacity: most followers never have many messages in flight,
+  // and a Progress is rebuilt on every election.
+  private indexes: number[] = [];
+  private sizes: number[] = [];
 
   constructor(readonly capacity: number, readonly maxBytes: number) {
     invariant(capacity > 0, 'inflights capacity must be positive');
-    this.indexes = new Array<number>(capacity).fill(0);
-    this.sizes = new Array<number>(capacity).fill(0);
+  }
+
+  private grow(): void {
+    const size = Math.min(this.capacity, Math.max(4, this.indexes.length * 2));
+    const indexes: number[] = [];
+    const sizes: number[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.start + i) % this.indexes.length;
+      indexes.push(this.indexes[slot] as number);
+      sizes.push(this.sizes[slot] as number);
+    }
+    for (let i = this.count; i < size; i++) {
+      indexes.push(0);
+      sizes.push(0);
+    }
+    this.indexes = indexes;
+    this.sizes = sizes;
+    this.start = 0;
   }
 
   clone(): Inflights {
     const c = new Inflights(this.capacity, this.maxBytes);
     for (let i = 0; i < this.count; i++) {
-      const slot = (this.start + i) % this.capacity;
+      const slot = (this.start + i) % this.indexes.length;
       c.add(this.indexes[slot] as number, this.sizes[slot] as number);
     }
     return c;
@@ -26,11 +44,13 @@ export class Inflights {
 
   add(index: number, bytes: number): void {
     invariant(!this.full(), 'cannot add into a full inflights');
+    if (this.count === this.indexes.length) this.grow();
+    const ring = this.indexes.length;
     if (this.count > 0) {
-      const lastSlot = (this.start + this.count - 1) % this.capacity;
+      const lastSlot = (this.start + this.count - 1) % ring;
       invariant((this.indexes[lastSlot] as number) < index, 'inflight indexes must increase');
     }
-    const slot = (this.start + this.count) % this.capacity;
+    const slot = (this.start + this.count) % ring;
     this.indexes[slot] = index;
     this.sizes[slot] = bytes;
     this.count++;
@@ -40,7 +60,7 @@ export class Inflights {
   freeLE(to: number): void {
     while (this.count > 0 && (this.indexes[this.start] as number) <= to) {
       this.bytes -= this.sizes[this.start] as number;
-      this.start = (this.start + 1) % this.capacity;
+      this.start = (this.start + 1) % this.indexes.length;
       this.count--;
     }
     if (this.count === 0) this.start = 0;

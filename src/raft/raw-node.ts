@@ -28,6 +28,9 @@ import {
 
 export type RaftNodeConfig = RaftConfig;
 
+export const ERR_STEP_LOCAL_MSG = new Error('raft: cannot step raft local message');
+export const ERR_STEP_PEER_NOT_FOUND = new Error('raft: cannot step as peer not found');
+
 export interface Ready {
   /** Present when leader or role changed. Volatile: never persisted. */
   softState?: SoftState;
@@ -153,14 +156,14 @@ export class RaftNode {
    * refused: a local-only type, a response from an unknown peer, or a forwarded proposal dropped.
    */
   step(m: Message): Error | undefined {
-    if (isLocalMsg(m.type)) return new Error('raft: cannot step raft local message');
+    if (isLocalMsg(m.type)) return ERR_STEP_LOCAL_MSG;
     const isResponse =
       m.type === MessageType.MsgAppResp ||
       m.type === MessageType.MsgVoteResp ||
       m.type === MessageType.MsgHeartbeatResp ||
       m.type === MessageType.MsgUnreachable ||
       m.type === MessageType.MsgPreVoteResp;
-    if (isResponse && !this.raft.trk.progress.has(m.from)) return new Error('raft: cannot step as peer not found');
+    if (isResponse && !this.raft.trk.progress.has(m.from)) return ERR_STEP_PEER_NOT_FOUND;
     return this.raft.step(m);
   }
 

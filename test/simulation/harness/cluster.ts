@@ -90,6 +90,7 @@ export class SimCluster {
   crashAfterPersist = new Set<bigint>();
   readonly trace: string[] = [];
   private readSeq = 0;
+  private readonly dirty = new Set<bigint>();
   private readonly readsIssued = new Set<string>();
   /** Index of the latest probe entry (calm-phase proposal) each node applied. */
   readonly probeApplied = new Map<bigint, number>();
@@ -207,7 +208,8 @@ export class SimCluster {
   /** Advances virtual time by one unit: deliver due messages, tick, run Ready loops. */
   stepTime(): void {
     this.now++;
-    const dirty = new Set<bigint>();
+    const dirty = this.dirty;
+    dirty.clear();
     for (const m of this.net.take(this.now)) {
       const sn = this.nodes.get(m.to);
       if (!sn || !sn.node) {

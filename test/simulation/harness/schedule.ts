@@ -120,19 +120,23 @@ export function runSchedule(seed: number, opts: { trace?: boolean } = {}): Sched
     }
   };
 
+  const restartDue = (): void => {
+    for (const sn of cluster.nodes.values()) {
+      if (sn.node || sn.removed) continue;
+      const at = restartAt.get(sn.id);
+      if (at === undefined) restartAt.set(sn.id, cluster.now + 20 + rng.intn(400));
+      else if (at <= cluster.now) {
+        restartAt.delete(sn.id);
+        cluster.restart(sn.id);
+      }
+    }
+  };
+
   try {
     // Chaos.
     while (cluster.now < chaosUnits) {
       cluster.stepTime();
-      for (const sn of cluster.nodes.values()) {
-        if (sn.node || sn.removed) continue;
-        const at = restartAt.get(sn.id);
-        if (at === undefined) restartAt.set(sn.id, cluster.now + 20 + rng.intn(400));
-        else if (at <= cluster.now) {
-          restartAt.delete(sn.id);
-          cluster.restart(sn.id);
-        }
-      }
+      if (cluster.now % 8 === 0) restartDue();
       if (healPartitionAt >= 0 && cluster.now >= healPartitionAt) {
         cluster.net.heal();
         healPartitionAt = -1;
