@@ -12,6 +12,13 @@ import { createMetricsServer } from './metricsServer.js';
 import { clientCredentials, isSecureScheme } from './tls/clientTls.js';
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'snapshot') {
+    // `capstan snapshot save|status|restore` (etcdctl/etcdutl's commands), not a member.
+    const { runSnapshotCommand } = await import('./cli/snapshotCommand.js');
+    const io = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) };
+    process.exitCode = await runSnapshotCommand(process.argv.slice(3), io);
+    return;
+  }
   const outcome = resolveCommandLine(process.argv.slice(2), process.env);
   if (outcome.kind === 'exit') process.exit(outcome.code);
   await run(outcome.config);

@@ -1,9 +1,12 @@
 // etcdserverpb.Maintenance: status, alarms, hashes and defragmentation of this member.
+import * as grpc from '@grpc/grpc-js';
 import { EtcdError, GrpcCode } from '../../mvcc/errors.js';
 import type { MaintenanceHandlers } from '../proto/handlers.js';
 import type * as pb from '../proto/messages.js';
+import { captureSnapshotImage } from '../snapshotImage.js';
+import { streamSnapshot } from '../snapshotStream.js';
 import type { MemberContext } from './context.js';
-import { type RpcObserver, unary, unimplemented, unimplementedStream } from './unary.js';
+import { type RpcObserver, toServiceError, unary, unimplemented } from './unary.js';
 
 const badLeaderTransferee = () => new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee');
 
@@ -66,7 +69,22 @@ export function maintenanceService(ctx: MemberContext, observer: RpcObserver): M
       return { header: ctx.header() };
     }),
 
-    Snapshot: unimplementedStream('Maintenance', 'Snapshot'),
+    // etcd sends no header on this stream (3.4-3.6); clients only concatenate the blobs.
+    Snapshot: (call) => {
+      const service = 'etcdserverpb.Maintenance';
+      captureSnapshotImage(ctx)
+        .then((image) => streamSnapshot(call, image))
+        .then(
+          () => observer.handled(service, 'Snapshot', grpc.status.OK),
+          (error: unknown) => {
+            if (call.cancelled) return observer.handled(service, 'Snapshot', grpc.status.CANCELLED);
+            if (!(error instanceof EtcdError)) observer.unexpected(service, 'Snapshot', error);
+            const status = toServiceError(error);
+            observer.handled(service, 'Snapshot', status.code ?? grpc.status.UNKNOWN);
+            call.destroy(Object.assign(new Error(status.details ?? 'snapshot failed'), status));
+          },
+        );
+    },
     Downgrade: unimplemented('Maintenance', 'Downgrade'),
   };
 }
