@@ -9,6 +9,8 @@ import type { RpcObserver } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { Member } from './member.js';
 import { createMetricsServer } from './metricsServer.js';
+import { AuthGate } from './auth/authGate.js';
+import { authStoreOf } from './auth/registry.js';
 import { clientCredentials, isSecureScheme } from './tls/clientTls.js';
 
 async function main(): Promise<void> {
@@ -48,13 +50,16 @@ async function run(config: Config): Promise<void> {
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
       }),
   };
+  const authStore = await authStoreOf(member.store);
+  authStore.tokens.setTtlMs(config.authTokenTtlSeconds * 1000);
+  const gate = new AuthGate(authStore, config.clientTls.clientCertAuth);
   const server = createGrpcServer(member, observer, {
     maxRequestBytes: config.maxRequestBytes,
     maxConcurrentStreams: config.maxConcurrentStreams,
     keepaliveMinTimeMs: config.grpcKeepaliveMinTimeMs,
     keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
-  });
+  }, gate);
   const tlsCredentials = clientCredentials(config, {
     reloaded: (files) => logger.info('reloaded client TLS certificate files', { ...files }),
     rejected: (files, error) =>

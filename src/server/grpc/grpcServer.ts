@@ -3,6 +3,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ParsedUrl } from '../config/urls.js';
 import { AuthService, ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../proto/load.js';
+import type { AuthGate } from '../auth/authGate.js';
+import { guardService } from '../auth/rpcGuards.js';
 import { authService } from './authService.js';
 import { clusterService } from './clusterService.js';
 import type { MemberContext } from './context.js';
@@ -10,7 +12,7 @@ import { kvService } from './kvService.js';
 import { leaseService } from './leaseService.js';
 import { maintenanceService } from './maintenanceService.js';
 import type { RpcObserver } from './unary.js';
-import { watchService } from './watchService.js';
+import { type WatchPermit, watchService } from './watchService.js';
 
 /** etcd's grpcOverheadBytes: the gRPC receive limit is --max-request-bytes plus this. */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -23,7 +25,12 @@ export interface GrpcServerOptions {
   keepaliveTimeoutMs: number;
 }
 
-export function createGrpcServer(ctx: MemberContext, observer: RpcObserver, opts: GrpcServerOptions): grpc.Server {
+export function createGrpcServer(
+  ctx: MemberContext,
+  observer: RpcObserver,
+  opts: GrpcServerOptions,
+  gate: AuthGate,
+): grpc.Server {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     'grpc.max_send_message_length': 2 ** 31 - 1,
@@ -33,12 +40,24 @@ export function createGrpcServer(ctx: MemberContext, observer: RpcObserver, opts
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': opts.keepaliveMinTimeMs,
   });
-  server.addService(KVService, kvService(ctx, observer));
-  server.addService(WatchService, watchService(ctx));
-  server.addService(LeaseService, leaseService(ctx, observer));
-  server.addService(ClusterService, clusterService(ctx, observer));
-  server.addService(MaintenanceService, maintenanceService(ctx, observer));
-  server.addService(AuthService, authService(ctx, observer));
+  // Every service but Auth passes its RPC's guard first (Auth checks inside, per method).
+  const guarded = (name: string, impl: grpc.UntypedServiceImplementation) => guardService(name, impl, gate, ctx.store);
+  const watchPermit: WatchPermit = (stream) => {
+    let user: string | null;
+    try {
+      user = gate.caller(stream);
+    } catch {
+      // The guard already admitted this stream; a token that lapsed since then permits nothing.
+      return () => false;
+    }
+    return (key, rangeEnd) => user === null || gate.store.permits(user, 'read', key, rangeEnd);
+  };
+  server.addService(KVService, guarded('etcdserverpb.KV', kvService(ctx, observer)));
+  server.addService(WatchService, guarded('etcdserverpb.Watch', watchService(ctx, watchPermit)));
+  server.addService(LeaseService, guarded('etcdserverpb.Lease', leaseService(ctx, observer)));
+  server.addService(ClusterService, guarded('etcdserverpb.Cluster', clusterService(ctx, observer)));
+  server.addService(MaintenanceService, guarded('etcdserverpb.Maintenance', maintenanceService(ctx, observer)));
+  server.addService(AuthService, authService(ctx, observer, gate));
   return server;
 }
 

@@ -20,9 +20,17 @@ interface WatchState {
   recentlyActive: boolean;
 }
 
-export function watchService(ctx: MemberContext): WatchHandlers {
+/** May this stream's caller watch [key, rangeEnd)? Decided once per create request (auth). */
+export type WatchPermit = (stream: grpc.ServerDuplexStream<pb.WatchRequest, pb.WatchResponse>) => (key: Buffer, rangeEnd: Buffer) => boolean;
+
+const everyone: WatchPermit = () => () => true;
+
+/** etcd's cancel reason for a create outside the caller's permissions (the gRPC error's text). */
+const PERMISSION_DENIED_REASON = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
+
+export function watchService(ctx: MemberContext, permit: WatchPermit = everyone): WatchHandlers {
   return {
-    Watch: (stream: grpc.ServerDuplexStream<pb.WatchRequest, pb.WatchResponse>) => new WatchSession(ctx, stream),
+    Watch: (stream: grpc.ServerDuplexStream<pb.WatchRequest, pb.WatchResponse>) => new WatchSession(ctx, stream, permit(stream)),
   };
 }
 
@@ -35,6 +43,7 @@ class WatchSession {
   constructor(
     private readonly ctx: MemberContext,
     private readonly stream: grpc.ServerDuplexStream<pb.WatchRequest, pb.WatchResponse>,
+    private readonly permitted: (key: Buffer, rangeEnd: Buffer) => boolean,
   ) {
     stream.on('data', (req: pb.WatchRequest) => this.onRequest(req));
     stream.on('end', () => this.close(true));
@@ -84,6 +93,10 @@ class WatchSession {
   }
 
   private create(creq: pb.WatchCreateRequest): void {
+    if (!this.permitted(creq.key, creq.range_end)) {
+      this.write(this.response(INVALID_WATCH_ID, { created: true, canceled: true, cancel_reason: PERMISSION_DENIED_REASON }));
+      return;
+    }
     // etcd: an empty key means the smallest key, \0; a range_end of \0 means "every key from key on".
     const key = creq.key.length === 0 ? Buffer.from([0]) : creq.key;
     const startRevision = Number(creq.start_revision);
