@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT } from '../test/support/repoRoot.js';
+import { capstanMainPath } from '../test/support/members.js';
 import { referenceVersion } from '../test/support/referencePaths.js';
 import type { MachineInfo, Versions } from './model.js';
 
@@ -17,18 +17,21 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/** The commit of the capstan actually measured (CAPSTAN_MAIN may point at another checkout's build). */
 function capstanCommit(): string {
+  const cwd = path.dirname(capstanMainPath());
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 5_000 }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 5_000 }).trim();
-    return dirty === '' ? head : `${head} (working tree modified)`;
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', timeout: 5_000 }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8', timeout: 5_000 }).trim();
+    const where = process.env.CAPSTAN_MAIN ? ` at ${capstanMainPath()}` : '';
+    return `${head}${dirty === '' ? '' : ' (working tree modified)'}${where}`;
   } catch {
     return 'unknown';
   }
 }
 
 export function versions(): Versions {
-  const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string };
+  const manifest = JSON.parse(readFileSync(path.join(path.dirname(capstanMainPath()), '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
   return {
     capstan: manifest.version ?? 'unknown',
     capstanCommit: capstanCommit(),

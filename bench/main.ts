@@ -78,12 +78,11 @@ async function runBench(options: BenchOptions): Promise<void> {
       if (result.skipped) report.skipped.push(result.skipped);
     }
   }
-  const loader = plan.tools.includes('benchmark') ? 'benchmark' : 'ts-load';
   for (const keys of plan.recoveryKeys) {
     for (const system of systems) {
-      log(`recovery: ${system} with ${keys} keys (loaded by ${loader})`);
+      log(`recovery: ${system} with ${keys} keys`);
       try {
-        report.recovery.push(await measureRecovery(system, keys, loader, Math.max(600, keys / 200)));
+        report.recovery.push(await measureRecovery(system, keys, Math.max(300, keys / 1000)));
       } catch (err) {
         report.recovery.push({ system, keys, loadSeconds: 0, startupSeconds: 0, rssAfterLoadKiB: 0, rssAfterRestartKiB: 0,
           dataDirBytes: 0, note: `failed: ${(err as Error).message.split('\n')[0] ?? ''}` });

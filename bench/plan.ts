@@ -31,15 +31,15 @@ function steps(scale: (n: number) => number): LoadStep[] {
   const s = (workload: WorkloadName, clients: number, conns: number, total: number): LoadStep =>
     ({ workload, clients, conns, total: Math.max(clients, scale(total)) });
   return [
-    s('put', 1, 1, 2_000),
-    s('put', 16, 16, 20_000),
-    s('put', 256, 16, 50_000),
-    s('range-l', 1, 1, 2_000),
-    s('range-l', 256, 16, 50_000),
-    s('range-s', 1, 1, 2_000),
-    s('range-s', 256, 16, 50_000),
+    s('put', 1, 1, 1_000),
+    s('put', 16, 16, 5_000),
+    s('put', 256, 16, 20_000),
+    s('range-l', 1, 1, 1_000),
+    s('range-l', 256, 16, 20_000),
+    s('range-s', 1, 1, 1_000),
+    s('range-s', 256, 16, 20_000),
     // 100 watchers (one per client) over 16 connections; total is the number of puts.
-    s('watch', 100, 16, 500),
+    s('watch', 100, 16, 300),
   ];
 }
 
@@ -52,7 +52,7 @@ export function fullPlan(): BenchPlan {
     keySize: 8,
     valueSize: 256,
     watchPutRate: 100,
-    maxStepSeconds: 180,
+    maxStepSeconds: 60,
     recoveryKeys: [100_000, 1_000_000],
     checkPerfLoad: 's',
   };
@@ -63,7 +63,7 @@ export function quickPlan(): BenchPlan {
     mode: 'quick',
     sizes: [1, 3],
     tools: ['benchmark', 'ts-load'],
-    steps: steps((n) => Math.ceil(n / 20)),
+    steps: steps((n) => Math.ceil(n / 10)),
     keySize: 8,
     valueSize: 256,
     watchPutRate: 100,

@@ -4,19 +4,17 @@ import path from 'node:path';
 import { type MemberProcess, startMember, statusResponds } from '../test/support/processes.js';
 import { startBenchCluster } from './cluster/benchCluster.js';
 import { processMemory } from './cluster/memory.js';
-import type { RecoveryResult, SystemName, ToolName } from './model.js';
-import { runTsLoad } from './load/tsLoad.js';
-import { runBenchmark } from './tools/etcdBenchmark.js';
+import type { RecoveryResult, SystemName } from './model.js';
+import { bulkLoad } from './load/bulkLoad.js';
 
 /*
  * Startup (recovery) time and memory with many keys: load `keys` distinct keys into one member, stop it
- * cleanly, start it again on the same data directory and time spawn → first successful Status call.
+ * cleanly (bulk loaded in transactions), start it again on the same data directory and time spawn → first successful Status call.
  */
 
 const READY_POLL_MS = 10;
 const READY_TIMEOUT_MS = 600_000;
-const LOAD_CLIENTS = 256;
-const LOAD_CONNS = 16;
+const VALUE_SIZE = 256;
 
 function directoryBytes(dir: string, depth = 0): number {
   if (depth > 16) throw new Error(`directoryBytes: ${dir} nests deeper than 16 levels`);
@@ -44,7 +42,7 @@ async function timeToReady(member: MemberProcess, spawnedAt: number): Promise<nu
   throw new Error(`${member.kind} did not serve within ${READY_TIMEOUT_MS} ms of restarting`);
 }
 
-export async function measureRecovery(system: SystemName, keys: number, tool: ToolName, maxLoadSeconds: number): Promise<RecoveryResult> {
+export async function measureRecovery(system: SystemName, keys: number, maxLoadSeconds: number): Promise<RecoveryResult> {
   const baseDir = mkdtempSync(path.join(os.tmpdir(), `capstan-bench-recovery-${system}-`));
   const cluster = await startBenchCluster(system, 1, baseDir);
   let restarted: MemberProcess | null = null;
@@ -52,11 +50,7 @@ export async function measureRecovery(system: SystemName, keys: number, tool: To
     const member = cluster.members[0];
     if (member === undefined) throw new Error('invariant: a 1-member cluster has a member');
     const loadStarted = performance.now();
-    const run = {
-      workload: 'put' as const, endpoints: cluster.endpoints, leader: cluster.leader, clients: LOAD_CLIENTS,
-      conns: LOAD_CONNS, total: keys, readKey: '', keySize: 8, valueSize: 256, watchPutRate: 1, maxSeconds: maxLoadSeconds,
-    };
-    const loaded = tool === 'benchmark' ? await runBenchmark(run) : await runTsLoad(run);
+    const loaded = await bulkLoad(cluster.leader, keys, VALUE_SIZE, maxLoadSeconds);
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     const rssAfterLoadKiB = processMemory(member.pid).rssKiB;
     await member.stop();
@@ -66,7 +60,7 @@ export async function measureRecovery(system: SystemName, keys: number, tool: To
     const startupSeconds = await timeToReady(restarted, spawnedAt);
     const rssAfterRestartKiB = processMemory(restarted.pid).rssKiB;
     const result: RecoveryResult = { system, keys, loadSeconds, startupSeconds, rssAfterLoadKiB, rssAfterRestartKiB, dataDirBytes };
-    if (loaded.note !== undefined) result.note = loaded.note;
+    if (loaded.errors > 0) result.note = `${loaded.errors} failed load transactions`;
     return result;
   } finally {
     if (restarted !== null) await restarted.stop();
