@@ -13,7 +13,8 @@ type Handler<Req, Res> = (req: Req, call: CallerInfo) => Promise<Res>;
 export function authService(ctx: MemberContext, observer: RpcObserver, gate: AuthGate) {
   const auth = gate.store;
   const rpc = <Req, Res>(method: string, fn: Handler<Req, Res>) =>
-    unary<Req, Res>('etcdserverpb.Auth', method, observer, (req, call) => fn(req, call));
+    // Through a promise so a synchronous refusal (a gate check) becomes the RPC's error too.
+    unary<Req, Res>('etcdserverpb.Auth', method, observer, (req, call) => Promise.resolve().then(() => fn(req, call)));
   const headerOnly = async (p: Promise<{ revision: number }>): Promise<pb.HeaderOnlyResponse> => ({
     header: ctx.header((await p).revision),
   });
