@@ -158,8 +158,8 @@ export class MvccStore {
     await this.forEachEntry('key', (k, v) => {
       const rev = decodeRevision(k);
       maxRev = Math.max(maxRev, rev.main);
-      // An empty value marks a revision bump (etcdutl restore --bump-revision), not a key.
-      if (v.length === 0) return;
+      // An empty value marks a revision bump (etcdutl restore --bump-revision). etcd indexes it like
+      // any entry, as the empty key no client can name, so compaction keeps it and HashKV hashes it.
       const kv = decodeKeyValue(v);
       let ki = this.s.index.get(kv.key);
       if (isTombstoneKey(k)) {
