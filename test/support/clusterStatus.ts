@@ -23,16 +23,17 @@ export async function endpointStatuses(members: readonly MemberProcess[]): Promi
     const text = r.stdout.replace(/("(?:leader|member_id|cluster_id)":)(\d+)/g, '$1"$2"');
     const [entry] = JSON.parse(text) as Array<{
       Endpoint: string;
-      Status: { header: { member_id: string; revision: number; raft_term: number }; leader: string; raftIndex: number; raftAppliedIndex: number; isLearner?: boolean };
+      Status: { header: { member_id: string; revision: number; raft_term: number }; leader?: string; raftIndex?: number; raftAppliedIndex?: number; isLearner?: boolean };
     }>;
     if (!entry) continue;
     out.push({
       endpoint: entry.Endpoint,
       memberId: BigInt(entry.Status.header.member_id),
-      leader: BigInt(entry.Status.leader),
+      // etcdctl leaves zero fields out: no leader yet.
+      leader: BigInt(entry.Status.leader ?? 0),
       raftTerm: entry.Status.header.raft_term,
-      raftIndex: entry.Status.raftIndex,
-      raftAppliedIndex: entry.Status.raftAppliedIndex,
+      raftIndex: entry.Status.raftIndex ?? 0,
+      raftAppliedIndex: entry.Status.raftAppliedIndex ?? 0,
       isLearner: entry.Status.isLearner ?? false,
       revision: entry.Status.header.revision,
     });

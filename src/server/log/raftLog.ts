@@ -261,7 +261,13 @@ export class RaftLog implements ConsensusLog {
     setImmediate(() => {
       this.nextRead = null;
       this.pendingReads.set(ctx, round);
-      this.node.readIndex(Buffer.from(ctx));
+      try {
+        this.node.readIndex(Buffer.from(ctx));
+      } catch (error) {
+        // No leader to confirm the read with (etcd answers such reads with "no leader" too).
+        this.failRead(ctx, error instanceof ProposalDroppedError ? raftErrors.noLeader() : (error as Error));
+        return;
+      }
       this.schedule();
     });
     return promise;
@@ -405,6 +411,8 @@ export class RaftLog implements ConsensusLog {
   private async maybeCompact(): Promise<void> {
     const applied = this.opts.snapshots.appliedIndex();
     if (applied - this.lastSnapshotIndex < this.opts.snapshotCount) return;
+    // Right after a snapshot install the store is ahead of raft's storage until raft restores it.
+    if (applied > this.storage.lastIndex() || applied < this.storage.firstIndex()) return;
     const term = this.storage.term(applied);
     this.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
     await this.opts.wal.append([snapshotRecord({ index: applied, term, confState: this.confState })]);
