@@ -9,6 +9,16 @@ import { checkDeleteRange, checkPut, checkRange, checkTxn, requestErrors } from 
 import type { MemberContext } from './context.js';
 import { type RpcObserver, unary } from './unary.js';
 
+/** etcd's quota cost of a put (kvOverhead 256 plus key and value bytes). */
+const putCost = (key: Buffer, value: Buffer): number => 256 + key.length + value.length;
+
+/** etcd's costTxn: the dearer branch, each branch summing its puts (nested txns included). */
+function txnCost(txn: TxnRequest): number {
+  const branch = (ops: TxnRequest['success']): number =>
+    ops.reduce((sum, op) => sum + ('put' in op ? putCost(op.put.key, op.put.value) : 'txn' in op ? txnCost(op.txn) : 0), 0);
+  return Math.max(branch(txn.success), branch(txn.failure));
+}
+
 export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers {
   const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
     unary<Req, Res>('etcdserverpb.KV', method, observer, (req) => fn(req));
@@ -30,6 +40,7 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
       checkPut(convert.putRequestFromProto(req));
       checkSize('put', req);
       ctx.alarms.assertWritable();
+      await ctx.checkQuota(putCost(req.key, req.value));
       return convert.putResponseToProto(await ctx.propose('put', req), ctx.identity());
     }),
 
@@ -43,7 +54,10 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
       const txn: TxnRequest = convert.txnRequestFromProto(req);
       checkTxn(txn, ctx.limits.maxTxnOps);
       checkSize('txn', req);
-      if (convert.txnHasPuts(txn)) ctx.alarms.assertWritable();
+      if (convert.txnHasPuts(txn)) {
+        ctx.alarms.assertWritable();
+        await ctx.checkQuota(txnCost(txn));
+      }
       return convert.txnResponseToProto(await ctx.propose('txn', req), ctx.identity());
     }),
 
