@@ -147,7 +147,7 @@ describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
     expect(stored.stdout.startsWith('k8s\x00')).toBe(true);
   });
 
-  it('serves a CRD and its custom resources', async () => {
+  it('serves a CRD and its custom resources', { timeout: 120_000 }, async () => {
     const crd = manifest(
       'crd.yaml',
       `apiVersion: apiextensions.k8s.io/v1
@@ -337,7 +337,7 @@ data: { a: "3" }
     expect((future.body as KubeStatus).message).toMatch(/Too large resource version/);
   });
 
-  it("survives kube-apiserver's own compaction: old revisions are gone, watches keep working", async () => {
+  it("survives kube-apiserver's own compaction: old revisions are gone, watches keep working", { timeout: 150_000 }, async () => {
     const oldList = await getJson<KubeList>(`/api/v1/namespaces/${NS}/configmaps`);
     const oldRv = oldList.metadata.resourceVersion;
     const watch = startKubectlStream(api, [
@@ -378,7 +378,7 @@ data: { a: "3" }
     expect(readyz.status).toBe(200);
   });
 
-  it('expires events through their lease', async () => {
+  it('expires events through their lease', { timeout: 90_000 }, async () => {
     const event = manifest(
       'event.yaml',
       `apiVersion: v1
@@ -403,7 +403,7 @@ type: Normal
     expect((JSON.parse(after.stdout) as { kvs?: unknown[] }).kvs ?? []).toEqual([]);
   });
 
-  it('keeps serving after capstan is killed with SIGKILL and restarted: data kept, watches resumed', async () => {
+  it('keeps serving after capstan is killed with SIGKILL and restarted: data kept, watches resumed', { timeout: 150_000 }, async () => {
     const watch = startKubectlStream(api, [
       '-n', NS, 'get', 'configmaps', '-w', '--output-watch-events',
       '-o', 'jsonpath={.type} {.object.metadata.name} {.object.data.n}{"\\n"}',
