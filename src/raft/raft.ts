@@ -598,7 +598,9 @@ export class Raft {
         return undefined;
       }
       case MessageType.MsgReadIndex:
-        if (this.trk.isSingleton()) {
+        // Alone in the configuration, our commit index is the cluster's. (Not so for a leader that
+        // removed itself from a two-member cluster: the single voter is someone else.)
+        if (this.trk.isSingleton() && this.trk.voters.has(this.id)) {
           this.respondToReadIndex(m, this.raftLog.committed);
           return undefined;
         }

@@ -302,6 +302,7 @@ export class SimCluster {
         continue;
       }
       sn.reads.delete(key);
+      this.log(`${sn.id} read ${key} at index ${rs.index}`);
       c.onReadState(sn.id, rs.index, minIndex);
     }
     node.advance();
@@ -362,6 +363,7 @@ export class SimCluster {
     try {
       sn.node.readIndex(new TextEncoder().encode(key));
       sn.reads.set(key, this.checker.maxCommitted);
+      this.log(`${sn.id} asks read ${key} (${StateType[sn.node.raft.state]} term ${sn.node.raft.term}, lead ${sn.node.raft.lead}, commit ${sn.node.raft.raftLog.committed}; cluster commit ${this.checker.maxCommitted})`);
       this.readsIssued.add(key);
     } catch {
       // No leader known: the server would answer "not leader"/retry.

@@ -86,12 +86,19 @@ export function runSchedule(seed: number, opts: { trace?: boolean } = {}): Sched
       if (alive.length > 0) cluster.propose(rng.pick(alive), new TextEncoder().encode(`p${seq++}`));
     } else if (r < 0.55) {
       if (alive.length === 0) return;
-      const victim = rng.pick(alive);
+      // Leaders are the interesting victims: their crashes leave divergent log tails behind.
+      const victim = rng.chance(0.5) ? (cluster.leader() ?? rng.pick(alive)) : rng.pick(alive);
       if (rng.chance(0.25)) cluster.crashAfterPersist.add(victim.id);
       else cluster.crash(victim.id);
     } else if (r < 0.62) {
-      const ids = shuffled(rng, [...cluster.nodes.keys()]);
-      const cut = 1 + rng.intn(Math.max(1, ids.length - 1));
+      let ids = shuffled(rng, [...cluster.nodes.keys()]);
+      let cut = 1 + rng.intn(Math.max(1, ids.length - 1));
+      const leader = cluster.leader();
+      if (leader && rng.chance(0.4)) {
+        // Cut the leader off alone, mid-replication.
+        ids = [leader.id, ...ids.filter((id) => id !== leader.id)];
+        cut = 1;
+      }
       cluster.net.setPartition([ids.slice(0, cut), ids.slice(cut)]);
       healPartitionAt = cluster.now + 50 + rng.intn(600);
       cluster.log(`partition ${ids.slice(0, cut).join(',')} | ${ids.slice(cut).join(',')}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MessageType, ProposalDroppedError, StateType } from './raft-exports.js';
+import { ConfChangeType, MessageType, ProposalDroppedError, StateType } from './raft-exports.js';
 import { TestNet, bytes, text } from './net.js';
 
 function started(opts = {}): TestNet {
@@ -64,6 +64,20 @@ describe('ReadIndex', () => {
     const rs = net.get(1).readStates;
     expect(rs.map((r) => text(r.requestCtx))).toEqual(['early']);
     expect(rs[0]?.index).toBe(net.raft(1).raftLog.committed);
+  });
+
+  it('a leader that removed itself does not answer reads on its own (found by simulation seed 2465)', () => {
+    const net = TestNet.of([1, 2]);
+    net.campaign(1);
+    net.isolate(2);
+    net.get(1).node.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: 1n, context: new Uint8Array() });
+    net.settle();
+    // Now the only voter is 2, and 1 still leads until its removal commits.
+    expect(net.raft(1).trk.confState().voters).toEqual([2n]);
+    expect(net.state(1)).toBe(StateType.Leader);
+    net.get(1).node.readIndex(bytes('alone?'));
+    net.settle();
+    expect(net.get(1).readStates).toEqual([]);
   });
 
   it('throws when there is no leader to ask', () => {
