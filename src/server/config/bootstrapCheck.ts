@@ -23,7 +23,8 @@ function urlStringsEqual(a: readonly string[], b: readonly string[]): { ok: bool
     const x = ra[i]!;
     const y = rb[i]!;
     if (x.to !== y.to) {
-      const reason = `${JSON.stringify(x.to)}(resolved from ${JSON.stringify(x.from)}) != ${JSON.stringify(y.to)}(resolved from ${JSON.stringify(y.from)})`;
+      // etcd 3.5.21 netutil.urlsEqual words, as the reference etcd prints them.
+      const reason = `resolved urls: ${JSON.stringify(x.to)} != ${JSON.stringify(y.to)}`;
       return { ok: false, reason };
     }
   }
