@@ -13,6 +13,8 @@ export class UsageError extends Error {}
 
 export interface ParsedCommand {
   values: Map<string, string>;
+  /** Flags set on the command line (cobra's Changed). */
+  given: Set<string>;
   args: string[];
   help: boolean;
 }
@@ -20,6 +22,7 @@ export interface ParsedCommand {
 export function parseCommand(specs: readonly FlagSpec[], argv: readonly string[]): ParsedCommand {
   const values = new Map<string, string>(specs.map((s) => [s.name, s.default]));
   const args: string[] = [];
+  const given = new Set<string>();
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -58,8 +61,9 @@ export function parseCommand(specs: readonly FlagSpec[], argv: readonly string[]
       throw new UsageError(`invalid argument "${value}" for "--${spec.name}" flag: strconv.ParseUint: parsing "${value}": invalid syntax`);
     }
     values.set(spec.name, value);
+    given.add(spec.name);
   }
-  return { values, args, help };
+  return { values, given, args, help };
 }
 
 export function flagBool(p: ParsedCommand, name: string): boolean {

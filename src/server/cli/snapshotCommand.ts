@@ -147,6 +147,8 @@ async function saveCommand(argv: readonly string[], io: CliIo): Promise<void> {
 
 async function restoreCommand(argv: readonly string[], io: CliIo): Promise<void> {
   const p = parseCommand(RESTORE_FLAGS, argv);
+  // etcdutl 3.5 marks --data-dir required; cobra checks that before the command runs.
+  if (!p.given.has('data-dir')) throw new CommandError('required flag(s) "data-dir" not set', Exit.error);
   if (p.args.length !== 1) throw new CommandError('snapshot restore requires exactly one argument', Exit.badArgs);
   const bumpRevision = BigInt(flagString(p, 'bump-revision'));
   const markCompacted = flagBool(p, 'mark-compacted');
