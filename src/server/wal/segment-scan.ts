@@ -129,6 +129,8 @@ function hasZeroSector(buf: Uint8Array, from: number, to: number): boolean {
 
 function lastNonZero(buf: Uint8Array, from: number): number {
   let i = buf.length;
+  const chunk = 64 * 1024;
+  while (i - chunk > from && isZero(buf, i - chunk, i)) i -= chunk;
   while (i > from && buf[i - 1] === 0) i--;
   return i;
 }
