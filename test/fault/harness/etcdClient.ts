@@ -27,6 +27,8 @@ function method(service: grpc.ServiceDefinition, name: string): MethodDef {
 const DEFINITE_ERRORS: ReadonlyArray<[RegExp, DefiniteError]> = [
   [/requested lease not found/, 'lease-not-found'],
   [/lease already exists/, 'lease-exists'],
+  // grpc-js fails a call this way only when no connection was ready to carry it.
+  [/No connection established/, 'not-sent'],
 ];
 
 export function toKvView(kv: KeyValue): KvView {

@@ -37,6 +37,8 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Seed for the memo hashes (only affects speed, never the verdict). */
   seed?: number;
+  /** Memo table bound per partition; past it the verdict is 'unknown' rather than running out of memory. */
+  maxStates?: number;
 }
 
 interface Entry {
@@ -93,6 +95,7 @@ function checkPartition<S, I, O>(
   ops: readonly Operation<I, O>[],
   deadline: number,
   seed: number,
+  maxStates: number,
 ): PartitionResult<I, O> {
   const head = buildList(ops);
   const linearized = new LinearizedSet(ops.length, seed);
@@ -115,7 +118,7 @@ function checkPartition<S, I, O>(
   };
 
   while (head.next !== null) {
-    if (++iterations % DEADLINE_CHECK_EVERY === 0 && Date.now() > deadline) {
+    if (++iterations % DEADLINE_CHECK_EVERY === 0 && (Date.now() > deadline || explored > maxStates)) {
       return { verdict: 'unknown', operations: ops.length, witness: null, longestPrefix: longest, stuckAt, statesExplored: explored };
     }
     if (entry === null) throw new Error('invariant: scan ran off the list without reaching a return');
@@ -178,7 +181,7 @@ export function checkOperations<S, I, O>(
   const results: PartitionResult<I, O>[] = [];
   let verdict: CheckVerdict = 'ok';
   for (const part of partitions) {
-    const result = checkPartition(model, part, deadline, options.seed ?? 1);
+    const result = checkPartition(model, part, deadline, options.seed ?? 1, options.maxStates ?? 2_000_000);
     results.push(result);
     if (result.verdict === 'illegal') {
       verdict = 'illegal';

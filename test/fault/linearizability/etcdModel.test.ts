@@ -218,6 +218,37 @@ describe('history patching', () => {
     expect(partial.report.droppedWrites).toBe(0);
   });
 
+  it('attributes unexplained deletions to the one unknown delete or revoke that could have made them', () => {
+    const h = new Recorder()
+      .put(0, 0, 5, 'a', '1', 2)
+      .ok(1, 0, 5, { type: 'leaseGrant', id: 9, ttl: 60 }, 2, { type: 'leaseGrant' })
+      .put(1, 6, 8, 'b', '2', 3, 9)
+      .lost(0, 10, { type: 'delete', key: 'a' })
+      .lost(1, 10, { type: 'leaseRevoke', id: 9 })
+      .lost(2, 10, { type: 'delete', key: 'c' })
+      .lost(3, 10, { type: 'leaseGrant', id: 77, ttl: 60 })
+      .get(2, 40, 50, 'a', 5, null)
+      .get(2, 51, 52, 'b', 5, null);
+    const watchEvents = [
+      { type: 'PUT' as const, key: 'a', revision: 2, lease: 0, seenAt: 6 },
+      { type: 'PUT' as const, key: 'b', revision: 3, lease: 9, seenAt: 9 },
+      { type: 'DELETE' as const, key: 'b', revision: 4, lease: 0, seenAt: 20 },
+      { type: 'DELETE' as const, key: 'a', revision: 5, lease: 0, seenAt: 30 },
+    ];
+    const { ops, report } = patchHistory(h.ops, { sightings: sightingsFromHistory(h.ops), watchComplete: true, watchEvents });
+    expect(report).toEqual({ droppedReads: 0, droppedWrites: 2, resolvedWrites: 2, stillUnknown: 0 });
+    expect(ops.find((o) => o.input.type === 'leaseRevoke')).toMatchObject({ output: { status: 'ok', revision: 4 }, return: 20 });
+    expect(ops.find((o) => o.input.type === 'delete')).toMatchObject({ output: { status: 'ok', revision: 5 }, return: 30 });
+    expect(check(ops).verdict).toBe('ok');
+  });
+
+  it('treats a request that never left the client as certainly not applied', () => {
+    const h = new Recorder().put(0, 0, 5, 'a', '1', 2);
+    h.ops.push({ id: 9, clientId: 1, call: 6, return: 7, input: { type: 'delete', key: 'a' }, output: { status: 'error', error: 'not-sent' } });
+    h.get(0, 10, 20, 'a', 2, kv('a', '1', 2));
+    expect(check(h.ops).verdict).toBe('ok');
+  });
+
   it('refuses histories that write one value twice', () => {
     const h = new Recorder().put(0, 0, 1, 'a', 'v', 2).put(0, 2, 3, 'b', 'v', 3);
     expect(() => patchHistory(h.ops, { sightings: new Map(), watchComplete: false })).toThrow(/written by two operations/);

@@ -41,6 +41,7 @@ export function stepOne(state: EtcdState, request: EtcdRequest, response: EtcdRe
     case 'unknown':
       return applied.ok && applied.state !== state ? [state, applied.state] : [state];
     case 'error':
+      if (response.error === 'not-sent') return [state];
       return !applied.ok && applied.error === response.error ? [state] : [];
     case 'ok':
       return applied.ok && applied.revision === response.revision && sameResult(applied.result, response.result)

@@ -43,8 +43,11 @@ export type OpResult =
   | { type: 'leaseGrant' }
   | { type: 'leaseRevoke' };
 
-/** The errors a request can fail with that say for certain it changed nothing. */
-export type DefiniteError = 'lease-not-found' | 'lease-exists';
+/**
+ * The errors a request can fail with that say for certain it changed nothing. 'not-sent': the client
+ * had no connection, so the request never left it.
+ */
+export type DefiniteError = 'lease-not-found' | 'lease-exists' | 'not-sent';
 
 export type EtcdResponse =
   | { status: 'ok'; revision: number; result: OpResult }

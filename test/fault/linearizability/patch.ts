@@ -21,6 +21,16 @@ export interface PatchOptions {
   sightings: ReadonlyMap<string, Sighting>;
   /** Watches delivered every event of the run: an unseen write did not happen. */
   watchComplete: boolean;
+  /** Every event of the run (when watchComplete), to attribute deletions to unknown deletes and revokes. */
+  watchEvents?: readonly PatchEvent[];
+}
+
+export interface PatchEvent {
+  type: 'PUT' | 'DELETE';
+  key: string;
+  revision: number;
+  lease: number;
+  seenAt: number;
 }
 
 export interface PatchReport {
@@ -81,13 +91,102 @@ export function assertUniqueWrites(ops: readonly EtcdOp[]): void {
   }
 }
 
+/*
+ * Deletions nobody acknowledged: with every event known, a revision whose DELETE events no known
+ * operation explains was made by an unknown delete or revoke. When exactly one unknown operation could
+ * have made it, it did (at that revision); unknown deletes and revokes that explain no deletion changed
+ * no key, and since nothing uses a revoked lease again, they are dropped. Ambiguous ones stay unknown.
+ */
+function attributeDeletions(ops: readonly EtcdOp[], events: readonly PatchEvent[]): { resolved: Map<number, EtcdOp>; ambiguous: Set<number> } {
+  const deletions = new Map<number, { keys: Set<string>; seenAt: number }>();
+  const putsByKey = new Map<string, PatchEvent[]>();
+  for (const e of events) {
+    if (e.type === 'PUT') {
+      const list = putsByKey.get(e.key) ?? [];
+      list.push(e);
+      putsByKey.set(e.key, list);
+      continue;
+    }
+    const d = deletions.get(e.revision) ?? { keys: new Set<string>(), seenAt: e.seenAt };
+    d.keys.add(e.key);
+    d.seenAt = Math.min(d.seenAt, e.seenAt);
+    deletions.set(e.revision, d);
+  }
+  const leaseBefore = (key: string, revision: number): number => {
+    let best: PatchEvent | null = null;
+    for (const p of putsByKey.get(key) ?? []) if (p.revision < revision && (best === null || p.revision > best.revision)) best = p;
+    return best?.lease ?? 0;
+  };
+  // Only acknowledged operations that made a revision explain it (a grant, a read, a delete of nothing
+  // or a revoke of a lease without keys answer with a revision someone else made).
+  for (const op of ops) {
+    if (op.output.status !== 'ok') continue;
+    const r = op.output.revision;
+    const revokedLease = op.input.type === 'leaseRevoke' ? op.input.id : null;
+    const d = deletions.get(r);
+    if (d === undefined) continue;
+    const explains =
+      (op.input.type === 'delete' && op.output.result.type === 'delete' && op.output.result.deleted > 0) ||
+      op.input.type === 'put' ||
+      (op.input.type === 'txn' && op.output.result.type === 'txn' && (op.output.result.succeeded ? op.input.success : op.input.failure).some((o) => o.type !== 'range')) ||
+      (revokedLease !== null && [...d.keys].every((k) => leaseBefore(k, r) === revokedLease));
+    if (explains) deletions.delete(r);
+  }
+  const unknown = ops.filter((op) => op.output.status === 'unknown' && (op.input.type === 'delete' || op.input.type === 'leaseRevoke'));
+  const resolved = new Map<number, EtcdOp>();
+  const ambiguous = new Set<number>();
+  for (const [revision, d] of [...deletions.entries()].sort((a, b) => a[0] - b[0])) {
+    const candidates = unknown.filter((op) => {
+      if (op.call > d.seenAt || resolved.has(op.id)) return false;
+      if (op.input.type === 'delete') return d.keys.size === 1 && d.keys.has(op.input.key);
+      if (op.input.type === 'leaseRevoke') {
+        const id = op.input.id;
+        return [...d.keys].every((k) => leaseBefore(k, revision) === id);
+      }
+      return false;
+    });
+    if (candidates.length === 1) {
+      const op = candidates[0]!;
+      const result: OpResult = op.input.type === 'delete' ? { type: 'delete', deleted: 1 } : { type: 'leaseRevoke' };
+      resolved.set(op.id, { ...op, output: { status: 'ok', revision, result }, return: Math.max(op.call, d.seenAt) });
+    } else {
+      for (const c of candidates) ambiguous.add(c.id);
+    }
+  }
+  return { resolved, ambiguous };
+}
+
 export function patchHistory(ops: readonly EtcdOp[], options: PatchOptions): { ops: EtcdOp[]; report: PatchReport } {
   assertUniqueWrites(ops);
   const report: PatchReport = { droppedReads: 0, droppedWrites: 0, resolvedWrites: 0, stillUnknown: 0 };
   const out: EtcdOp[] = [];
+  const attributed = options.watchComplete && options.watchEvents !== undefined ? attributeDeletions(ops, options.watchEvents) : null;
+  const leasesUsed = new Set<number>();
+  for (const op of ops) {
+    if (op.input.type === 'put' && op.input.lease) leasesUsed.add(op.input.lease);
+    if (op.input.type === 'leaseRevoke') leasesUsed.add(op.input.id);
+  }
   for (const op of ops) {
     if (op.output.status !== 'unknown') {
       out.push(op);
+      continue;
+    }
+    if (attributed !== null && (op.input.type === 'delete' || op.input.type === 'leaseRevoke')) {
+      const resolved = attributed.resolved.get(op.id);
+      if (resolved !== undefined) {
+        out.push(resolved);
+        report.resolvedWrites++;
+      } else if (attributed.ambiguous.has(op.id)) {
+        out.push(op);
+        report.stillUnknown++;
+      } else {
+        report.droppedWrites++;
+      }
+      continue;
+    }
+    if (op.input.type === 'leaseGrant' && !leasesUsed.has(op.input.id)) {
+      // A lease nobody ever uses is invisible: granted or not, no later response can differ.
+      report.droppedWrites++;
       continue;
     }
     if (op.return !== NEVER_RETURNED) throw new Error(`invariant: unknown operation ${op.id} has a return time`);

@@ -1,0 +1,134 @@
+import path from 'node:path';
+import { freePort, type MemberOptions, type MemberProcess, startMember } from '../../support/processes.js';
+import { MemberClient } from './etcdClient.js';
+import { PeerProxy } from './proxy.js';
+
+/*
+ * capstan members on loopback that faults can be done to. Each member of a multi-member cluster
+ * listens on its real peer port but advertises a proxy's port, so every peer connection into it
+ * passes through a PeerProxy that can blackhole or delay it (etcd's functional tester did the same:
+ * BLACKHOLE_PEER_PORT_TX_RX, DELAY_PEER_PORT_TX_RX). A one-member cluster has no proxy.
+ */
+
+export interface FaultMember {
+  readonly name: string;
+  readonly options: MemberOptions;
+  process: MemberProcess;
+  readonly proxy: PeerProxy | null;
+  readonly client: MemberClient;
+  paused: boolean;
+}
+
+export interface FaultClusterOptions {
+  size: number;
+  baseDir: string;
+  requestTimeoutMs: number;
+  extraArgs?: readonly string[];
+  readyTimeoutMs?: number;
+}
+
+export class FaultCluster {
+  private constructor(readonly members: FaultMember[], private readonly readyTimeoutMs: number) {}
+
+  static async start(options: FaultClusterOptions): Promise<FaultCluster> {
+    if (!Number.isInteger(options.size) || options.size < 1 || options.size > 7) throw new Error(`fault cluster: size ${options.size}`);
+    const planned: Array<{ options: MemberOptions; proxyPort: number | null }> = [];
+    for (let i = 0; i < options.size; i++) {
+      const name = `f${i + 1}`;
+      const proxyPort = options.size > 1 ? await freePort() : null;
+      planned.push({
+        proxyPort,
+        options: {
+          name,
+          dataDir: path.join(options.baseDir, `${name}.data`),
+          clientPort: await freePort(),
+          peerPort: await freePort(),
+          initialClusterToken: 'capstan-fault',
+          extraArgs: [...(options.extraArgs ?? [])],
+        },
+      });
+    }
+    const advertised = (p: (typeof planned)[number]): string => `http://127.0.0.1:${p.proxyPort ?? p.options.peerPort}`;
+    const initialCluster = planned.map((p) => `${p.options.name}=${advertised(p)}`).join(',');
+    for (const p of planned) {
+      p.options.initialCluster = initialCluster;
+      // Flags repeat in etcd's manner: the last one wins, so this replaces the advertised peer URL.
+      if (p.proxyPort !== null) p.options.extraArgs = [...(p.options.extraArgs ?? []), `--initial-advertise-peer-urls=${advertised(p)}`];
+    }
+    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    const members: FaultMember[] = [];
+    for (const p of planned) {
+      const proxy = p.proxyPort === null ? null : new PeerProxy(p.proxyPort, p.options.peerPort);
+      await proxy?.start();
+      const process = await startMember('capstan', { ...p.options, wait: false, readyTimeoutMs });
+      members.push({ name: p.options.name, options: p.options, process, proxy, client: new MemberClient(process.endpoint, options.requestTimeoutMs), paused: false });
+    }
+    await Promise.all(members.map((m) => m.process.waitReady()));
+    return new FaultCluster(members, readyTimeoutMs);
+  }
+
+  member(name: string): FaultMember {
+    const m = this.members.find((x) => x.name === name);
+    if (m === undefined) throw new Error(`fault cluster: no member ${name}`);
+    return m;
+  }
+
+  /** The leader as the running, unpaused members report it (the most common answer), or null. */
+  async leader(): Promise<FaultMember | null> {
+    const votes = new Map<string, number>();
+    const ids = new Map<string, FaultMember>();
+    await Promise.all(this.members.filter((m) => m.process.isRunning() && !m.paused).map(async (m) => {
+      try {
+        const status = await m.client.status(500);
+        if (status.header !== null) ids.set(status.header.member_id, m);
+        if (status.leader !== '0') votes.set(status.leader, (votes.get(status.leader) ?? 0) + 1);
+      } catch {
+        // Unreachable members have no say.
+      }
+    }));
+    const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
+    return best === undefined ? null : ids.get(best[0]) ?? null;
+  }
+
+  async kill(m: FaultMember): Promise<void> {
+    if (m.paused) this.resume(m);
+    await m.process.kill('SIGKILL');
+  }
+
+  /** Starts a killed member again on its data dir and ports; does not wait until it serves. */
+  async restart(m: FaultMember): Promise<void> {
+    if (m.process.isRunning()) throw new Error(`invariant: restarting ${m.name}, which is running`);
+    m.process = await startMember('capstan', { ...m.options, wait: false, readyTimeoutMs: this.readyTimeoutMs });
+  }
+
+  pause(m: FaultMember): void {
+    if (!m.process.isRunning() || m.paused) return;
+    process.kill(m.process.pid, 'SIGSTOP');
+    m.paused = true;
+  }
+
+  resume(m: FaultMember): void {
+    if (!m.paused) return;
+    m.paused = false;
+    if (m.process.isRunning()) process.kill(m.process.pid, 'SIGCONT');
+  }
+
+  /** Undoes every fault: resumes, restarts, heals the network, and waits until every member serves. */
+  async recoverAll(): Promise<void> {
+    for (const m of this.members) {
+      this.resume(m);
+      m.proxy?.setMode({ kind: 'pass' });
+    }
+    for (const m of this.members) if (!m.process.isRunning()) await this.restart(m);
+    await Promise.all(this.members.map((m) => m.process.waitReady()));
+  }
+
+  async stop(): Promise<void> {
+    for (const m of this.members) {
+      this.resume(m);
+      m.client.close();
+    }
+    await Promise.all(this.members.map((m) => m.process.stop()));
+    await Promise.all(this.members.map((m) => m.proxy?.close()));
+  }
+}
