@@ -223,6 +223,8 @@ export class Member implements MemberContext {
       await start();
       return await result;
     } catch (error) {
+      // Nobody awaits `result` once start() failed: without this its rejection would kill the process.
+      result.catch(() => undefined);
       this.pending.trigger(id, { ok: false, error: error as Error });
       throw error;
     } finally {
