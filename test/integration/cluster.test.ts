@@ -110,7 +110,7 @@ describeWithReference(['etcdctl'], () => {
     const deadline = Date.now() + 20_000;
     let count = 0;
     while (Date.now() < deadline) {
-      const r = await etcdctl(back, ['get', 'snap/', '--prefix', '--consistency=s', '--count-only', '-w', 'json']);
+      const r = await etcdctl(back, ['get', 'snap/', '--prefix', '--consistency=s', '--keys-only', '-w', 'json']);
       count = r.code === 0 ? Number((JSON.parse(r.stdout) as { count?: number }).count ?? 0) : 0;
       if (count === 300) break;
       await new Promise((r) => setTimeout(r, 200));
