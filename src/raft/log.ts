@@ -1,5 +1,5 @@
 // The raft log: stable entries in Storage followed by unstable ones, plus the commit and apply cursors.
-import { ErrCompacted, ErrUnavailable, type Storage, StorageError, limitSize } from './storage.js';
+import { ErrCompacted, ErrUnavailable, type Storage, limitSize } from './storage.js';
 import { type Entry, type Snapshot, invariant } from './types.js';
 import { Unstable } from './unstable.js';
 
@@ -209,5 +209,3 @@ export class RaftLog {
     invariant(hi <= fi + length, () => `slice[${lo},${hi}) out of bound [${fi},${this.lastIndex()}]`);
   }
 }
-
-export { StorageError };

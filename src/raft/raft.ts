@@ -4,13 +4,13 @@
 import { RaftLog } from './log.js';
 import { Progress, ProgressState } from './progress.js';
 import { decodeConfChange } from './codec.js';
+import { ConfigHistory, applyToConfig, toConfState } from './config-history.js';
 import { ReadOnly, keyBytes } from './read-only.js';
 import type { Rng } from './rng.js';
 import { ErrCompacted, ErrSnapshotTemporarilyUnavailable, ErrUnavailable, type Storage } from './storage.js';
 import { ProgressTracker, VoteResult } from './tracker.js';
 import {
   type ConfChange,
-  ConfChangeType,
   type ConfState,
   EMPTY_BYTES,
   type Entry,
@@ -117,11 +117,9 @@ export class Raft {
   pendingConfIndex = 0;
   /**
    * Membership takes effect when a conf change is appended, not when it commits (Raft thesis
-   * §4.1): the configuration is the snapshot's (baseConf) plus every conf change in the log after
-   * it (confLog). Truncating a conf change out of the log reverts it.
+   * §4.1); truncating a conf change out of the log reverts it.
    */
-  private baseConf: ConfState = { voters: [], learners: [] };
-  private confLog: { index: number; cc: ConfChange }[] = [];
+  private readonly configs = new ConfigHistory();
   uncommittedSize = 0;
   private readOnly = new ReadOnly();
   private pendingReadIndexMessages: Message[] = [];
@@ -156,7 +154,7 @@ export class Raft {
     this.trk = new ProgressTracker(maxInflight, c.maxInflightBytes ?? 0);
 
     const { hardState, confState } = c.storage.initialState();
-    this.baseConf = confState;
+    this.configs.reset(confState);
     // Conf changes in the stored log after the snapshot are part of the configuration.
     const snapIndex = c.storage.snapshot().metadata.index;
     invariant(c.storage.firstIndex() - 1 <= snapIndex, 'storage compacted beyond its snapshot: conf changes would be lost');
@@ -164,7 +162,7 @@ export class Raft {
     const to = this.raftLog.lastIndex();
     for (let lo = from; lo <= to; ) {
       const ents = this.raftLog.slice(lo, to + 1, this.maxMsgSize);
-      for (const e of ents) if (e.type === EntryType.EntryConfChange) this.confLog.push({ index: e.index, cc: decodeConfChange(e.data) });
+      this.configs.onAppend(ents);
       lo += ents.length;
     }
     this.raftLog.onAppend = (ents) => this.onLogAppend(ents);
@@ -398,8 +396,7 @@ export class Raft {
       self.recentActive = true;
     }
     // A conf change may sit uncommitted in our log: no new one until it commits.
-    const lastConf = this.confLog[this.confLog.length - 1];
-    this.pendingConfIndex = lastConf ? lastConf.index : 0;
+    this.pendingConfIndex = this.configs.lastChangeIndex();
     const empty: Entry = { term: 0, index: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES };
     invariant(this.appendEntry([empty]), 'empty entry was dropped');
   }
@@ -415,9 +412,8 @@ export class Raft {
     if (this.raftLog.hasPendingSnapshot()) return false;
     const pr = this.trk.progress.get(this.id);
     if (pr !== undefined && !pr.isLearner) return true;
-    const last = this.confLog[this.confLog.length - 1];
-    if (last === undefined || last.index <= this.raftLog.committed) return false;
-    return this.configAt(this.raftLog.committed).voters.has(this.id);
+    if (this.configs.lastChangeIndex() <= this.raftLog.committed) return false;
+    return this.configs.at(this.raftLog.committed).voters.has(this.id);
   }
 
   private hup(t: CampaignType): void {
@@ -847,8 +843,7 @@ export class Raft {
       return false;
     }
     this.raftLog.restore(s);
-    this.baseConf = cs;
-    this.confLog = [];
+    this.configs.reset(cs);
     this.rebuildConfig();
     return true;
   }
@@ -895,39 +890,18 @@ export class Raft {
   // --- membership ---------------------------------------------------------------------------
 
   private onLogAppend(ents: Entry[]): void {
-    const first = (ents[0] as Entry).index;
-    const before = this.confLog.length;
-    // Conf changes at or after `first` were replaced by this append.
-    while (this.confLog.length > 0 && (this.confLog[this.confLog.length - 1] as { index: number }).index >= first) this.confLog.pop();
-    let changed = this.confLog.length !== before;
-    for (const e of ents) {
-      if (e.type !== EntryType.EntryConfChange) continue;
-      this.confLog.push({ index: e.index, cc: decodeConfChange(e.data) });
-      changed = true;
-    }
-    if (changed) this.rebuildConfig();
-  }
-
-  /** The configuration after applying conf changes up to `index` to baseConf. */
-  private configAt(index: number): { voters: Set<NodeId>; learners: Set<NodeId> } {
-    const voters = new Set(this.baseConf.voters);
-    const learners = new Set(this.baseConf.learners);
-    for (const { index: i, cc } of this.confLog) {
-      if (i > index) break;
-      applyToConfig(voters, learners, cc);
-    }
-    return { voters, learners };
+    if (this.configs.onAppend(ents)) this.rebuildConfig();
   }
 
   private wouldRemoveAllVoters(cc: ConfChange): boolean {
-    const { voters, learners } = this.configAt(Number.MAX_SAFE_INTEGER);
-    applyToConfig(voters, learners, cc);
-    return voters.size === 0;
+    const cfg = this.configs.latest();
+    applyToConfig(cfg, cc);
+    return cfg.voters.size === 0;
   }
 
-  /** Brings the tracker in line with baseConf + confLog. */
+  /** Brings the tracker in line with the latest configuration in the log. */
   private rebuildConfig(): void {
-    const { voters, learners } = this.configAt(Number.MAX_SAFE_INTEGER);
+    const { voters, learners } = this.configs.latest();
     const next = this.raftLog.lastIndex() + 1;
     for (const id of [...this.trk.progress.keys()]) if (!voters.has(id) && !learners.has(id)) this.trk.remove(id);
     for (const id of voters) if (!this.trk.voters.has(id)) this.trk.addVoter(id, next);
@@ -935,11 +909,9 @@ export class Raft {
     this.afterConfigChange();
   }
 
-  /** The configuration as of the last applied entry (for the application's snapshots). */
+  /** The configuration once the log applies up to `index` (what a snapshot there records). */
   confStateAt(index: number): ConfState {
-    const { voters, learners } = this.configAt(index);
-    const sort = (a: NodeId, b: NodeId): number => (a < b ? -1 : a > b ? 1 : 0);
-    return { voters: [...voters].sort(sort), learners: [...learners].sort(sort) };
+    return toConfState(this.configs.at(index));
   }
 
   private afterConfigChange(): void {
@@ -968,25 +940,3 @@ export class Raft {
     }
   }
 }
-
-function applyToConfig(voters: Set<NodeId>, learners: Set<NodeId>, cc: ConfChange): void {
-  if (cc.nodeId === NONE) return;
-  switch (cc.type) {
-    case ConfChangeType.AddNode:
-      learners.delete(cc.nodeId);
-      voters.add(cc.nodeId);
-      break;
-    case ConfChangeType.AddLearnerNode:
-      voters.delete(cc.nodeId);
-      learners.add(cc.nodeId);
-      break;
-    case ConfChangeType.RemoveNode:
-      voters.delete(cc.nodeId);
-      learners.delete(cc.nodeId);
-      break;
-    case ConfChangeType.UpdateNode:
-      break;
-  }
-}
-
-export { applyToConfig };

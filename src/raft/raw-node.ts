@@ -3,7 +3,8 @@
 // entries; then call advance(). Everything is synchronous and deterministic.
 import { encodeConfChange } from './codec.js';
 import { ProgressState } from './progress.js';
-import { Raft, type RaftConfig, applyToConfig, isLocalMsg } from './raft.js';
+import { applyToConfig, toConfState } from './config-history.js';
+import { Raft, type RaftConfig, isLocalMsg } from './raft.js';
 import { type MemoryStorage } from './storage.js';
 import {
   type ConfChange,
@@ -190,12 +191,10 @@ export class RaftNode {
    * entries, which is what a snapshot taken at the applied index must record.
    */
   applyConfChange(cc: ConfChange): ConfState {
-    const voters = new Set(this.appliedConf.voters);
-    const learners = new Set(this.appliedConf.learners);
-    applyToConfig(voters, learners, cc);
-    const sort = (a: NodeId, b: NodeId): number => (a < b ? -1 : a > b ? 1 : 0);
-    this.appliedConf = { voters: [...voters].sort(sort), learners: [...learners].sort(sort) };
-    return { voters: [...this.appliedConf.voters], learners: [...this.appliedConf.learners] };
+    const cfg = { voters: new Set(this.appliedConf.voters), learners: new Set(this.appliedConf.learners) };
+    applyToConfig(cfg, cc);
+    this.appliedConf = toConfState(cfg);
+    return toConfState(cfg);
   }
 
   /** The transport could not deliver to `id`: stop pipelining to it. */
