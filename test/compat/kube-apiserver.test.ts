@@ -97,6 +97,8 @@ describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
         // Short polls so the count_only Range and Maintenance.Status answers show up in its metrics.
         '--etcd-count-metric-poll-period=3s',
         '--etcd-db-metric-poll-interval=3s',
+        // Alpha in 1.31: watches with sendInitialEvents, whose end bookmark needs a progress answer from capstan.
+        '--feature-gates=WatchList=true',
       ],
     });
     await k(['create', 'namespace', NS]);
@@ -249,6 +251,26 @@ spec: { size: ${size}, color: blue }
       await watch.waitForLine((line) => line === 'DELETED watched 2', WATCH_WAIT_MS);
     } finally {
       await watch.stop();
+    }
+  });
+
+  it('streams a list as a watch (sendInitialEvents) ending in the initial-events-end bookmark', async () => {
+    const stream = startKubectlStream(api, [
+      'get', '--raw',
+      `/api/v1/namespaces/${NS}/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan` +
+        '&allowWatchBookmarks=true',
+    ]);
+    try {
+      const bookmark = await stream.waitForLine((line) => line.includes('"BOOKMARK"'), WATCH_WAIT_MS);
+      const end = JSON.parse(bookmark) as { object: { metadata: { annotations?: Record<string, string> } } };
+      expect(end.object.metadata.annotations?.['k8s.io/initial-events-end']).toBe('true');
+      const added = stream.lines()
+        .map((line) => JSON.parse(line) as { type: string; object: { metadata: ObjectMeta } })
+        .filter((event) => event.type === 'ADDED')
+        .map((event) => event.object.metadata.name);
+      expect(added).toEqual(expect.arrayContaining(['cm1', 'cm2', 'cm3', 'cm4', 'cm5']));
+    } finally {
+      await stream.stop();
     }
   });
 
