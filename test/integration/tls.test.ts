@@ -82,6 +82,13 @@ describeWithReference(['etcdctl'], () => {
     expect(status.code).toBe(0);
   });
 
+  it("runs the guide's etcdctl --cacert --cert --key snapshot save", async () => {
+    const file = path.join(dir, 'guide.db');
+    const r = await ctl(root, ca.cert, ['snapshot', 'save', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Snapshot saved at ${file}`);
+  });
+
   it('refuses a client without a certificate', async () => {
     const r = await ctl(null, ca.cert, ['get', 'secure/k']);
     expect(r.code).not.toBe(0);
