@@ -123,6 +123,7 @@ export class Raft {
   uncommittedSize = 0;
   private readOnly = new ReadOnly();
   private pendingReadIndexMessages: Message[] = [];
+  private readRoundDue = false;
   electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
@@ -352,6 +353,7 @@ export class Raft {
     this.uncommittedSize = 0;
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
+    this.readRoundDue = false;
   }
 
   private resetRandomizedElectionTimeout(): void {
@@ -859,7 +861,21 @@ export class Raft {
     invariant(ctx !== undefined, 'read index without context');
     this.readOnly.addRequest(this.raftLog.committed, m);
     this.readOnly.recvAck(this.id, ctx.data);
-    this.bcastHeartbeatWithCtx(ctx.data);
+    // Reads arriving before the application next takes a Ready share one heartbeat round (sent
+    // by flushReadIndexRound): a quorum acknowledging the latest confirms every earlier one.
+    this.readRoundDue = true;
+  }
+
+  hasReadRoundDue(): boolean {
+    return this.readRoundDue && this.state === StateType.Leader;
+  }
+
+  /** Sends one heartbeat round for the reads that arrived since the last one. */
+  flushReadIndexRound(): void {
+    if (!this.hasReadRoundDue()) return;
+    this.readRoundDue = false;
+    const last = this.readOnly.lastPendingRequestCtx();
+    if (last !== undefined) this.bcastHeartbeatWithCtx(keyBytes(last));
   }
 
   private releasePendingReadIndexMessages(): void {

@@ -214,7 +214,7 @@ export class RaftNode {
     if (ss.lead !== this.prevSoftState.lead || ss.raftState !== this.prevSoftState.raftState) return true;
     const hs = r.hardState();
     if (!isEmptyHardState(hs) && !hardStateEqual(hs, this.prevHardState)) return true;
-    if (r.raftLog.hasPendingSnapshot()) return true;
+    if (r.raftLog.hasPendingSnapshot() || r.hasReadRoundDue()) return true;
     if (r.msgs.length > 0 || r.raftLog.unstableEntries().length > 0 || r.readStates.length > 0) return true;
     return r.raftLog.hasNextCommittedEntries();
   }
@@ -223,6 +223,7 @@ export class RaftNode {
   ready(): Ready {
     invariant(this.handed === undefined, 'ready() called again before advance()');
     const r = this.raft;
+    r.flushReadIndexRound();
     const entries = [...r.raftLog.unstableEntries()];
     const committedEntries = r.raftLog.nextCommittedEntries();
     const rd: Ready = {

@@ -31,6 +31,17 @@ describe('ReadIndex', () => {
     expect(net.get(1).readStates).toEqual([]);
   });
 
+  it('reads requested between two Ready cycles share one heartbeat round', () => {
+    const net = started();
+    net.propose(1, 'x');
+    const before = net.sent.length;
+    for (const c of ['a', 'b', 'c', 'd']) net.get(1).node.readIndex(bytes(c));
+    net.settle();
+    const beats = net.sent.slice(before).filter((m) => m.type === MessageType.MsgHeartbeat);
+    expect(beats.map((m) => [m.to, text(m.context)])).toEqual([[2n, 'd'], [3n, 'd']]);
+    expect(net.get(1).readStates.map((r) => text(r.requestCtx))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('is never answered by a leader that cannot reach a quorum', () => {
     const net = started();
     net.isolate(1);
