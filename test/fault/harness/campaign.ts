@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { killAllChildren } from '../../support/processes.js';
 import { checkRecording, type Recording } from './checkRecording.js';
 import type { FaultKind } from './faults.js';
@@ -91,6 +92,10 @@ async function main(): Promise<number> {
     `${violations.length} runs with violations${violations.length ? `: seeds ${violations.map((r) => r.seed).join(', ')}` : ''}\n`);
   return violations.length > 0 || failedRuns > 0 ? 1 : 0;
 }
+
+// The member compiled with this file (dist/ or the private .tmp/fault-dist/ `npm run faults` builds),
+// so a campaign never runs a server another build is rewriting under it.
+process.env.CAPSTAN_MAIN ??= fileURLToPath(new URL('../../../src/server/main.js', import.meta.url));
 
 const exit = (code: number): void => {
   killAllChildren().finally(() => process.exit(code));

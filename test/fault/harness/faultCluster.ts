@@ -64,7 +64,20 @@ export class FaultCluster {
       members.push({ name: p.options.name, options: p.options, process, proxy, client: new MemberClient(process.endpoint, options.requestTimeoutMs), paused: false });
     }
     await Promise.all(members.map((m) => m.process.waitReady()));
-    return new FaultCluster(members, readyTimeoutMs);
+    const cluster = new FaultCluster(members, readyTimeoutMs);
+    await cluster.waitForLeader();
+    return cluster;
+  }
+
+  /** Waits (bounded) until the members agree on a leader; throws if they do not. */
+  async waitForLeader(timeoutMs = this.readyTimeoutMs): Promise<FaultMember> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; attempt < 1_000 && Date.now() < deadline; attempt++) {
+      const leader = await this.leader();
+      if (leader !== null) return leader;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`fault cluster: no leader within ${timeoutMs} ms`);
   }
 
   member(name: string): FaultMember {
@@ -121,6 +134,7 @@ export class FaultCluster {
     }
     for (const m of this.members) if (!m.process.isRunning()) await this.restart(m);
     await Promise.all(this.members.map((m) => m.process.waitReady()));
+    await this.waitForLeader();
   }
 
   async stop(): Promise<void> {

@@ -22,7 +22,7 @@ export interface WatchRecorderOptions {
   progressEveryMs: number;
 }
 
-const REOPEN_DELAY_MS = 100;
+const REOPEN_DELAY_MS = 250;
 const MAX_STREAMS = 500;
 
 export class WatchRecorder {

@@ -105,7 +105,8 @@ export async function runClient(o: WorkloadOptions): Promise<void> {
     const returned = response.status === 'unknown' ? NEVER_RETURNED : o.clock.now();
     o.history.push({ id: o.nextId(), clientId: o.clientId, input: request, call, output: response, return: returned });
     learn(request, response);
-    const pause = response.status === 'unknown' ? o.backoffMs : random() * o.thinkMs;
+    const unreachable = response.status === 'unknown' || (response.status === 'error' && response.error === 'not-sent');
+    const pause = unreachable ? o.backoffMs : random() * o.thinkMs;
     await new Promise((r) => setTimeout(r, pause));
   }
 }
