@@ -33,15 +33,6 @@ export class Inflights {
     this.start = 0;
   }
 
-  clone(): Inflights {
-    const c = new Inflights(this.capacity, this.maxBytes);
-    for (let i = 0; i < this.count; i++) {
-      const slot = (this.start + i) % this.indexes.length;
-      c.add(this.indexes[slot] as number, this.sizes[slot] as number);
-    }
-    return c;
-  }
-
   add(index: number, bytes: number): void {
     invariant(!this.full(), 'cannot add into a full inflights');
     if (this.count === this.indexes.length) this.grow();

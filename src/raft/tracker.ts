@@ -12,8 +12,8 @@ export enum VoteResult {
 /** The highest index that a majority of `voters` has matched. */
 export function majorityCommitted(voters: ReadonlySet<NodeId>, matchOf: (id: NodeId) => number): number {
   const n = voters.size;
-  // An empty configuration commits everything (it only happens transiently in tests).
-  if (n === 0) return Number.MAX_SAFE_INTEGER;
+  // No voters, no quorum: nothing commits (etcd returns +inf here, which only joint configs need).
+  if (n === 0) return 0;
   const matches: number[] = [];
   for (const id of voters) matches.push(matchOf(id));
   matches.sort((a, b) => a - b);
@@ -23,7 +23,8 @@ export function majorityCommitted(voters: ReadonlySet<NodeId>, matchOf: (id: Nod
 }
 
 export function majorityVoteResult(voters: ReadonlySet<NodeId>, votes: ReadonlyMap<NodeId, boolean>): VoteResult {
-  if (voters.size === 0) return VoteResult.Won;
+  // No voters, no quorum: such a node is not promotable anyway, but never let it win.
+  if (voters.size === 0) return VoteResult.Lost;
   let granted = 0;
   let missing = 0;
   for (const id of voters) {
