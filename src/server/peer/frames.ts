@@ -21,6 +21,8 @@ export enum FrameType {
   SnapshotChunk = 9,
   /** Listener → dialer: the snapshot was received and handed to raft (or not). */
   SnapshotResult = 10,
+  /** Listener → a joining member that sent an all-zero hello: the cluster's ID and members (JSON). */
+  ClusterInfo = 11,
 }
 
 export const FRAME_HEADER_BYTES = 5;
@@ -50,6 +52,21 @@ export function encodeFrame(type: FrameType, body: Uint8Array): Buffer {
   frame.set(body, FRAME_HEADER_BYTES);
   return frame;
 }
+
+/** The frame as [header, body]: the body is not copied (big raft messages and snapshot chunks). */
+export function frameParts(type: FrameType, body: Uint8Array): [Buffer, Uint8Array] {
+  if (body.length > MAX_FRAME_BODY_BYTES) throw new FrameError(`frame body of ${body.length} bytes exceeds ${MAX_FRAME_BODY_BYTES}`);
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  header.writeUInt32BE(body.length, 0);
+  header.writeUInt8(type, 4);
+  return [header, body];
+}
+
+/** A frame ready to queue: small bodies are copied into one buffer, large ones are not copied at all. */
+export function frameForQueue(type: FrameType, body: Uint8Array): Uint8Array[] {
+  return body.length < COPY_BELOW_BYTES ? [encodeFrame(type, body)] : frameParts(type, body);
+}
+const COPY_BELOW_BYTES = 16 * 1024;
 
 export interface Frame {
   type: FrameType;

@@ -36,6 +36,8 @@ export interface IncomingConnectionOptions {
   /** The hello was accepted; the transport tracks the connection from here on. */
   onAccepted(hello: Hello, socket: net.Socket): void;
   onBytesReceived(from: bigint | null, n: number): void;
+  /** The cluster as a joining member asks for it (etcd's /members on the peer URL); absent: refuse. */
+  describeCluster?(): Uint8Array;
 }
 
 interface SnapshotInProgress {
@@ -67,6 +69,15 @@ export function serveIncomingConnection(socket: net.Socket, opts: IncomingConnec
   };
 
   const onHello = (h: Hello): void => {
+    if (h.clusterId === 0n && h.from === 0n && h.to === 0n && opts.describeCluster) {
+      // A member starting with --initial-cluster-state existing does not know its ID or the
+      // cluster's yet: it asks, then hangs up.
+      clearTimeout(handshakeTimer);
+      refused = true;
+      socket.end(encodeFrame(FrameType.ClusterInfo, opts.describeCluster()));
+      lingerTimer = setTimeout(() => socket.destroy(), opts.timing.handshakeTimeoutMs);
+      return;
+    }
     const from = idToHex(h.from);
     if (h.version !== PROTOCOL_VERSION) {
       log.warn('failed version compatibility check', { 'local-member-id': localHex, 'remote-peer-id': from, 'remote-protocol-version': h.version });

@@ -19,7 +19,8 @@ import {
   PROTOCOL_VERSION,
   type Frame,
 } from './frames.js';
-import { SendQueue } from './sendQueue.js';
+import { SendQueue, type QueuedFrame } from './sendQueue.js';
+import { writeParts } from './socketWrite.js';
 import { MAX_BATCH_BYTES, type PeerQueueLimits, type PeerTiming } from './timing.js';
 
 export interface OutgoingStreamOptions {
@@ -91,7 +92,7 @@ export class OutgoingStream {
   }
 
   /** Queues a frame; false when the queue is full (the frame is dropped) or the stream is over. */
-  enqueue(frame: Buffer): boolean {
+  enqueue(frame: QueuedFrame): boolean {
     if (this.state === 'stopped' || this.state === 'removed') return false;
     if (!this.queue.offer(frame)) return false;
     this.scheduleFlush();
@@ -112,7 +113,7 @@ export class OutgoingStream {
         reject(new Error(`request ${kind} to peer ${peer} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      if (!this.enqueue(encodeRequest({ id, kind, payload }))) {
+      if (!this.enqueue([encodeRequest({ id, kind, payload })])) {
         this.pending.delete(id);
         clearTimeout(timer);
         reject(new Error(`request ${kind} to peer ${peer} dropped: send queue is full`));
@@ -302,9 +303,11 @@ export class OutgoingStream {
     if (socket === null || this.state !== 'open') return;
     while (!this.waitingForDrain && this.queue.length > 0) {
       const batch = this.queue.takeBatch(MAX_BATCH_BYTES);
-      const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
-      this.opts.onBytesSent(bytes.length);
-      if (!socket.write(bytes)) {
+      const parts = batch.length === 1 ? batch[0]! : batch.flat();
+      let bytes = 0;
+      for (const part of parts) bytes += part.length;
+      this.opts.onBytesSent(bytes);
+      if (!writeParts(socket, parts)) {
         this.waitingForDrain = true;
         this.stallTimer = setTimeout(() => {
           this.stallTimer = null;

@@ -1,13 +1,23 @@
 // Frames waiting for one peer's connection. Bounded in count and bytes: when the peer is slow or
 // gone, new frames are refused rather than letting memory grow (raft resends what is lost).
 
+/** One frame as the parts it is written from (a header and a body kept apart avoid copying the body). */
+export type QueuedFrame = readonly Uint8Array[];
+
+export function frameLength(frame: QueuedFrame): number {
+  let n = 0;
+  for (const part of frame) n += part.length;
+  return n;
+}
+
 export interface SendQueueLimits {
   maxFrames: number;
   maxBytes: number;
 }
 
 export class SendQueue {
-  private frames: Buffer[] = [];
+  private frames: QueuedFrame[] = [];
+  private lengths: number[] = [];
   private head = 0;
   private bytes = 0;
 
@@ -24,31 +34,34 @@ export class SendQueue {
   }
 
   /** False (and nothing queued) when the frame would exceed a bound. */
-  offer(frame: Buffer): boolean {
+  offer(frame: QueuedFrame): boolean {
+    const length = frameLength(frame);
     if (this.length + 1 > this.limits.maxFrames) return false;
     // A single frame larger than the byte bound still goes through an empty queue, else it could never be sent.
-    if (this.length > 0 && this.bytes + frame.length > this.limits.maxBytes) return false;
+    if (this.length > 0 && this.bytes + length > this.limits.maxBytes) return false;
     this.frames.push(frame);
-    this.bytes += frame.length;
+    this.lengths.push(length);
+    this.bytes += length;
     return true;
   }
 
   /** Removes frames from the front, up to about `maxBytes` (at least one frame). */
-  takeBatch(maxBytes: number): Buffer[] {
-    const out: Buffer[] = [];
+  takeBatch(maxBytes: number): QueuedFrame[] {
+    const out: QueuedFrame[] = [];
     let taken = 0;
-    while (this.head < this.frames.length && (out.length === 0 || taken + this.frames[this.head]!.length <= maxBytes)) {
-      const f = this.frames[this.head++]!;
-      out.push(f);
-      taken += f.length;
+    while (this.head < this.frames.length && (out.length === 0 || taken + this.lengths[this.head]! <= maxBytes)) {
+      out.push(this.frames[this.head]!);
+      taken += this.lengths[this.head]!;
+      this.head++;
     }
     this.bytes -= taken;
-    if (this.head > 1024 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
-      this.head = 0;
-    }
     if (this.length === 0) {
       this.frames = [];
+      this.lengths = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      this.lengths = this.lengths.slice(this.head);
       this.head = 0;
     }
     if (this.bytes < 0) throw new Error('invariant: send queue byte count went negative');
@@ -58,6 +71,7 @@ export class SendQueue {
   clear(): number {
     const dropped = this.length;
     this.frames = [];
+    this.lengths = [];
     this.head = 0;
     this.bytes = 0;
     return dropped;

@@ -11,14 +11,15 @@ import { connectOptions } from './dialTarget.js';
 import {
   ConnectionKind,
   decodeSnapshotResult,
-  encodeFrame,
   encodeHello,
   encodeSnapshotHeader,
   FrameReader,
+  frameParts,
   FrameType,
   PROTOCOL_VERSION,
   type Frame,
 } from './frames.js';
+import { writeParts } from './socketWrite.js';
 import { SNAPSHOT_CHUNK_BYTES, type PeerTiming } from './timing.js';
 
 export interface SnapshotSendOptions {
@@ -83,10 +84,10 @@ export function sendSnapshotOnce(opts: SnapshotSendOptions): SnapshotTransfer {
   const writeChunks = (): void => {
     while (sent < opts.data.length) {
       const end = Math.min(opts.data.length, sent + SNAPSHOT_CHUNK_BYTES);
-      const frame = encodeFrame(FrameType.SnapshotChunk, opts.data.subarray(sent, end));
+      const parts = frameParts(FrameType.SnapshotChunk, opts.data.subarray(sent, end));
       sent = end;
-      opts.onBytesSent(frame.length);
-      if (!socket.write(frame)) {
+      opts.onBytesSent(parts[0].length + parts[1].length);
+      if (!writeParts(socket, parts)) {
         armTimer(opts.timing.writeStallTimeoutMs, 'snapshot write');
         return; // resumed on 'drain'
       }

@@ -8,7 +8,7 @@ import type { ParsedUrl } from '../config/urls.js';
 import type { Logger } from '../logger.js';
 import { idToHex } from '../membership/ids.js';
 import { encodeMessage, MessageType, type Message } from '../../raft/index.js';
-import { ConnectionKind, encodeFrame, FrameType } from './frames.js';
+import { ConnectionKind, frameForQueue, FrameType } from './frames.js';
 import { serveIncomingConnection } from './incomingConnection.js';
 import { OutgoingStream } from './outgoingStream.js';
 import { sendSnapshotOnce, type SnapshotTransfer } from './snapshotSender.js';
@@ -35,6 +35,8 @@ export interface PeerTransportOptions {
    * Without it a failed transfer is reported through onUnreachable only.
    */
   onSnapshotStatus?(peer: bigint, ok: boolean): void;
+  /** Answers joining members' discovery (see discovery.ts). */
+  describeCluster?(): Uint8Array;
   timing?: Partial<PeerTiming>;
   queueLimits?: Partial<PeerQueueLimits>;
 }
@@ -161,7 +163,7 @@ export class PeerTransport {
         this.log.debug('ignored message send request; unknown remote peer target', { type: MessageType[m.type], 'unknown-target-peer-id': idToHex(m.to) });
         continue;
       }
-      if (!entry.stream.enqueue(encodeFrame(FrameType.RaftMessage, encodeMessage(m)))) this.dropped(m, entry);
+      if (!entry.stream.enqueue(frameForQueue(FrameType.RaftMessage, encodeMessage(m)))) this.dropped(m, entry);
     }
   }
 
@@ -253,6 +255,7 @@ export class PeerTransport {
       isRemoved: (peer) => this.opts.isRemoved(peer),
       onMessage: (m, data) => this.opts.onMessage(m, data),
       onRequest: (from, kind, payload) => this.opts.onRequest(from, kind, payload),
+      ...(this.opts.describeCluster ? { describeCluster: this.opts.describeCluster } : {}),
       onAccepted: (hello, s) => {
         if (hello.kind !== ConnectionKind.Stream) return;
         // A peer redials when it thinks its old connection died; ours may not have noticed yet.

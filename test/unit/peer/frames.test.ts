@@ -84,17 +84,20 @@ describe('frames', () => {
 describe('SendQueue', () => {
   it('bounds frames and bytes, keeps order, and batches up to a byte budget', () => {
     const q = new SendQueue({ maxFrames: 3, maxBytes: 100 });
-    expect(q.offer(Buffer.alloc(40, 1))).toBe(true);
-    expect(q.offer(Buffer.alloc(40, 2))).toBe(true);
-    expect(q.offer(Buffer.alloc(40, 3))).toBe(false); // bytes
-    expect(q.offer(Buffer.alloc(10, 4))).toBe(true);
-    expect(q.offer(Buffer.alloc(1, 5))).toBe(false); // count
+    expect(q.offer([Buffer.alloc(40, 1)])).toBe(true);
+    expect(q.offer([Buffer.alloc(40, 2)])).toBe(true);
+    expect(q.offer([Buffer.alloc(40, 3)])).toBe(false); // bytes
+    expect(q.offer([Buffer.alloc(10, 4)])).toBe(true);
+    expect(q.offer([Buffer.alloc(1, 5)])).toBe(false); // count
     expect([q.length, q.byteLength]).toEqual([3, 90]);
     const batch = q.takeBatch(80);
-    expect(batch.map((b) => b[0])).toEqual([1, 2]);
-    expect(q.takeBatch(1).map((b) => b[0])).toEqual([4]); // at least one frame, even over budget
+    expect(batch.map((f) => f[0]![0])).toEqual([1, 2]);
+    expect(q.takeBatch(1).map((f) => f[0]![0])).toEqual([4]); // at least one frame, even over budget
+    expect(q.offer([Buffer.alloc(5), Buffer.alloc(7)])).toBe(true); // a frame in parts counts all its bytes
+    expect([q.length, q.byteLength]).toEqual([1, 12]);
+    q.clear();
     expect([q.length, q.byteLength]).toEqual([0, 0]);
-    expect(q.offer(Buffer.alloc(500))).toBe(true); // one oversized frame through an empty queue
+    expect(q.offer([Buffer.alloc(500)])).toBe(true); // one oversized frame through an empty queue
     expect(q.clear()).toBe(1);
   });
 
@@ -107,11 +110,11 @@ describe('SendQueue', () => {
       for (let i = 0; i < 100; i++) {
         const b = Buffer.alloc(4);
         b.writeUInt32BE(next++);
-        if (!q.offer(b)) throw new Error('refused below the bound');
+        if (!q.offer([b])) throw new Error('refused below the bound');
       }
-      for (const b of q.takeBatch(4 * 70)) if (b.readUInt32BE(0) !== expected++) outOfOrder++;
+      for (const f of q.takeBatch(4 * 70)) if (Buffer.from(f[0]!).readUInt32BE(0) !== expected++) outOfOrder++;
     }
-    for (const b of q.takeBatch(1 << 30)) if (b.readUInt32BE(0) !== expected++) outOfOrder++;
+    for (const f of q.takeBatch(1 << 30)) if (Buffer.from(f[0]!).readUInt32BE(0) !== expected++) outOfOrder++;
     expect([expected, outOfOrder, q.length, q.byteLength]).toEqual([next, 0, 0, 0]);
   });
 });
