@@ -30,6 +30,7 @@ import {
   type MemberRecord,
 } from './membership/cluster.js';
 import { computeClusterId, computeMemberId } from './membership/ids.js';
+import { type ClusterInfo, discoverCluster, encodeClusterInfo } from './peer/discovery.js';
 import { PeerTransport } from './peer/transport.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { HeaderIdentity } from './proto/convert.js';
@@ -129,9 +130,12 @@ export class Member implements MemberContext {
     const restarting = await prepare(dirs);
     let identity = restarting ? await readIdentity(dirs) : null;
     let bootstrap: Entry[] | null = null;
+    let discovered: ClusterInfo | null = null;
     if (!identity) {
       if (config.initialClusterState === 'existing') {
-        identity = joiningIdentity(config);
+        const joined = await joiningIdentity(config);
+        identity = joined.identity;
+        discovered = joined.cluster;
       } else {
         const founded = foundingIdentity(config);
         identity = founded.identity;
@@ -157,6 +161,17 @@ export class Member implements MemberContext {
       isRemoved: (peer) => member.membership.isRemoved(peer),
       onRemovedFromCluster: () => member.removedFromCluster(),
       onRequest: (from, kind, payload) => member.answerPeer(from, kind, payload),
+      describeCluster: () =>
+        encodeClusterInfo({
+          clusterId: member.clusterId.toString(),
+          members: member.membership.list().map((m) => ({
+            id: m.id.toString(),
+            name: m.name,
+            peerURLs: m.peerUrls,
+            clientURLs: m.clientUrls,
+            isLearner: m.isLearner,
+          })),
+        }),
     });
     member.log = new RaftLog({
       id: member.memberId,
@@ -182,6 +197,10 @@ export class Member implements MemberContext {
     });
     await member.transport.start();
     member.syncPeers();
+    // A joining member talks to the members it was told of until it has replayed the membership.
+    for (const m of discovered?.members ?? []) {
+      if (BigInt(m.id) !== member.memberId) member.transport.addPeer(BigInt(m.id), m.peerURLs);
+    }
     for (const lease of store.leases()) member.leaseClock.start(lease);
     await member.log.start(store.consistentIndex, (entries) => member.applier.applyBatch(entries));
     member.cachedDbSize = await store.dbSize();
@@ -363,6 +382,8 @@ export class Member implements MemberContext {
       }
       case ConfChangeType.RemoveNode:
         if (this.membership.get(cc.nodeId)) this.membership.remove(cc.nodeId);
+        // Dropping its connections makes it redial, and the redial is told it was removed (etcd).
+        if (cc.nodeId !== this.memberId) this.transport.removePeer(cc.nodeId);
         break;
     }
     this.log.applyConfChange(cc);
@@ -379,11 +400,6 @@ export class Member implements MemberContext {
     for (const m of this.membership.list()) {
       if (m.id !== this.memberId) this.transport.addPeer(m.id, m.peerUrls);
     }
-  }
-
-  private learnPeer(id: bigint, urls: readonly string[]): void {
-    if (id === this.memberId || this.membership.isRemoved(id) || urls.length === 0) return;
-    if (!this.membership.get(id)) this.transport.addPeer(id, urls);
   }
 
   private removedFromCluster(): void {
@@ -567,13 +583,20 @@ function foundingIdentity(config: Config): { identity: Identity; bootstrap: Entr
 }
 
 /**
- * A member joining an existing cluster (--initial-cluster-state existing): its ID is the one the
- * cluster gave it in MemberAdd. etcd asks the peers; capstan derives the cluster ID the same way the
- * founders did when the founding members are listed, and learns the rest from the leader's messages.
+ * A member joining an existing cluster (--initial-cluster-state existing): etcd asks the peers in
+ * --initial-cluster for the cluster and finds itself by its advertised peer URLs, the member that
+ * `etcdctl member add` created for it. capstan does the same over the peer transport.
  */
-function joiningIdentity(config: Config): Identity {
-  const own = config.initialAdvertisePeerUrls.map((u) => u.text);
-  const joinId = process.env.CAPSTAN_JOIN_MEMBER_ID;
-  void joinId;
-  return { clusterId: '0', memberId: computeMemberId(own, config.initialClusterToken).toString(), members: [] };
+async function joiningIdentity(config: Config): Promise<{ identity: Identity; cluster: ClusterInfo }> {
+  const own = new Set(config.initialAdvertisePeerUrls.map((u) => u.text));
+  const others = [...config.initialClusterMembers.values()].flat().map((u) => u.text).filter((u) => !own.has(u));
+  const cluster = await discoverCluster(others, 60_000);
+  const self = cluster.members.find((m) => m.peerURLs.some((u) => own.has(u)));
+  if (!self) {
+    throw new Error(
+      `error validating peerURLs: no member of cluster ${BigInt(cluster.clusterId).toString(16)} has the peer URLs ` +
+        `${[...own].join(',')}; add this member with \`etcdctl member add\` first`,
+    );
+  }
+  return { identity: { clusterId: cluster.clusterId, memberId: self.id, members: [] }, cluster };
 }
