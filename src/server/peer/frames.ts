@@ -23,8 +23,6 @@ export enum FrameType {
   SnapshotResult = 10,
   /** Listener → a joining member that sent an all-zero hello: the cluster's ID and members (JSON). */
   ClusterInfo = 11,
-  /** Listener → a joining member that sent an all-zero hello: the cluster's ID and members (JSON). */
-  ClusterInfo = 11,
 }
 
 export const FRAME_HEADER_BYTES = 5;
