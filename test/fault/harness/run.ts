@@ -41,6 +41,7 @@ export interface RunReport {
   watchComplete: boolean;
   check: RecordingCheck;
   replay: string[];
+  recording: Recording;
 }
 
 const FINAL_READ_ATTEMPTS = 60;
@@ -135,7 +136,7 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
   for (const op of recording.history) outcomes[op.output.status]++;
   const report: RunReport = {
     seed: o.seed, members: o.members, dir, kept, faults, initialRevision: recording.initialRevision, finalRevision: recording.finalRevision,
-    outcomes, watchComplete: recording.watchComplete, check, replay,
+    outcomes, watchComplete: recording.watchComplete, check, replay, recording,
   };
   if (violated) {
     log(`VIOLATION in seed ${o.seed} (${o.members} members): ${check.problems.length} problems; kept ${dir}`);
