@@ -17,7 +17,8 @@ import {
 // Clusters of capstan members on loopback, driven by etcdctl and the etcd3 client, as the operations
 // guide drives etcd: failover, catch-up by snapshot, member replacement, leader moves, quorum loss.
 
-const FAST = ['--heartbeat-interval=50', '--election-timeout=500'];
+// etcd's default timings: shorter ones make elections flap on a busy 2-core machine.
+const FAST = ['--heartbeat-interval=100', '--election-timeout=1000'];
 
 async function startCapstanCluster(size: number, extraArgs: string[] = []): Promise<MemberProcess[]> {
   const plan = await planCluster({ baseDir: tempDir(`cluster${size}`), size, extraArgs: [...FAST, ...extraArgs] });
