@@ -18,10 +18,10 @@ import {
 // guide drives etcd: failover, catch-up by snapshot, member replacement, leader moves, quorum loss.
 
 // etcd's default timings: shorter ones make elections flap on a busy 2-core machine.
-const FAST = ['--heartbeat-interval=100', '--election-timeout=1000'];
+const TIMINGS = ['--heartbeat-interval=100', '--election-timeout=1000'];
 
 async function startCapstanCluster(size: number, extraArgs: string[] = []): Promise<MemberProcess[]> {
-  const plan = await planCluster({ baseDir: tempDir(`cluster${size}`), size, extraArgs: [...FAST, ...extraArgs] });
+  const plan = await planCluster({ baseDir: tempDir(`cluster${size}`), size, extraArgs: [...TIMINGS, ...extraArgs] });
   const members = await startCluster('capstan', plan);
   await waitForLeader(members);
   return members;
@@ -135,7 +135,7 @@ describeWithReference(['etcdctl'], () => {
       initialCluster,
       state: 'existing',
       initialClusterToken: 'capstan-test',
-      extraArgs: FAST,
+      extraArgs: TIMINGS,
     });
     const client = new Etcd3({ hosts: members[0]!.endpoint, dialTimeout: 5_000 });
     await client.put('replace/before').value('1');
