@@ -89,4 +89,23 @@ describeWithReference(['etcd', 'etcdctl', 'etcdutl'], () => {
     const below = await etcdctl(etcd, ['get', 'k/000', `--rev=${Number(hashAtSnapshot.compactRevision) - 1}`]);
     expect(below.stderr).toContain('required revision has been compacted');
   });
+
+  it('capstan snapshot save authenticates with --user as etcdctl does, and fails as etcdctl does without it', async () => {
+    const dir = tempDir('snapshot-save-auth');
+    const [clientPort, peerPort] = await freePorts(2);
+    const capstan = await startCapstan({ name: 'auth', dataDir: path.join(dir, 'auth.data'), clientPort: clientPort!, peerPort: peerPort! });
+    expectSuccess(await etcdctl(capstan, ['put', 'secret', 'v']), 'put');
+    expectSuccess(await etcdctl(capstan, ['user', 'add', 'root:pw']), 'user add');
+    expectSuccess(await etcdctl(capstan, ['auth', 'enable']), 'auth enable');
+
+    const lastError = (s: string) => s.split('\n').filter((l) => l.startsWith('Error: ')).pop();
+    const ours = await capstanSnapshot(['save', path.join(dir, 'no.snap'), `--endpoints=${capstan.endpoint}`]);
+    const theirs = await etcdctl(capstan, ['snapshot', 'save', path.join(dir, 'no-etcdctl.snap')]);
+    expect({ code: ours.code, error: lastError(ours.stderr) }).toEqual({ code: theirs.code, error: lastError(theirs.stderr) });
+
+    const file = path.join(dir, 'yes.snap');
+    expect((await capstanSnapshot(['save', file, `--endpoints=${capstan.endpoint}`, '--user=root:pw'])).stdout).toBe(`Snapshot saved at ${file}\n`);
+    const status = JSON.parse(expectSuccess(await etcdutl(['snapshot', 'status', file, '-w', 'json']), 'status')) as { revision: number };
+    expect(status.revision).toBeGreaterThanOrEqual(2);
+  });
 });

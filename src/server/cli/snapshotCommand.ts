@@ -38,7 +38,18 @@ const SAVE_FLAGS: readonly FlagSpec[] = [
   { name: 'key', type: 'string', default: '' },
   { name: 'insecure-skip-tls-verify', type: 'bool', default: 'false' },
   { name: 'insecure-transport', type: 'bool', default: 'true' },
+  { name: 'user', type: 'string', default: '' },
+  { name: 'password', type: 'string', default: '' },
 ];
+
+/** etcdctl's --user: "name:password", or "name" with --password. */
+function authFlags(user: string, password: string): { name: string; password: string } | null {
+  if (user === '') return null;
+  if (password !== '') return { name: user, password };
+  const colon = user.indexOf(':');
+  if (colon < 0) throw new CommandError('password is missing; use --user=name:password or --password', Exit.badArgs);
+  return { name: user.slice(0, colon), password: user.slice(colon + 1) };
+}
 
 const RESTORE_FLAGS: readonly FlagSpec[] = [
   WRITE_OUT,
@@ -135,6 +146,7 @@ async function saveCommand(argv: readonly string[], io: CliIo): Promise<void> {
               insecureSkipVerify: flagBool(p, 'insecure-skip-tls-verify'),
             }
           : null,
+        auth: authFlags(flagString(p, 'user'), flagString(p, 'password')),
       },
       (msg, fields) => logLine(io, msg, fields),
     );

@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { hasSha256Trailer } from '../../snapshot/stream.js';
 import { codecFor } from '../proto/codec.js';
+import { protoRoot } from '../proto/load.js';
 import { fsyncDir } from '../wal/durable-fs.js';
 import { humanizeBytes } from './goFormat.js';
 
@@ -16,6 +17,8 @@ export interface SaveOptions {
   /** 0: no deadline, as etcdctl without --command-timeout. */
   commandTimeoutMs: number;
   tls: { cacert: string; cert: string; key: string; insecureSkipVerify: boolean } | null;
+  /** etcdctl's --user/--password: authenticate first and send the token, as clientv3 does. */
+  auth: { name: string; password: string } | null;
 }
 
 export type SaveLog = (msg: string, fields: Record<string, string | number>) => void;
@@ -41,6 +44,40 @@ async function credentials(opts: SaveOptions, secure: boolean): Promise<grpc.Cha
   );
 }
 
+/** grpc-go's codes.Code String(): INVALID_ARGUMENT → InvalidArgument, as etcdctl prints it. */
+function goCodeName(code: grpc.status): string {
+  const name = grpc.status[code] ?? `Code(${code})`;
+  return name === 'OK' ? 'OK' : name.toLowerCase().replace(/(^|_)([a-z])/g, (_m, _u: string, c: string) => c.toUpperCase());
+}
+
+/** clientv3's toErr: etcd's own errors print as their text; anything else as grpc-go's status string. */
+const rpcError = (error: grpc.ServiceError): Error =>
+  new Error(
+    error.details.startsWith('etcdserver: ')
+      ? error.details
+      : `rpc error: code = ${goCodeName(error.code)} desc = ${error.details}`,
+  );
+
+const authenticateRequest = protoRoot.lookupType('etcdserverpb.AuthenticateRequest');
+const authenticateResponse = protoRoot.lookupType('etcdserverpb.AuthenticateResponse');
+
+/** Auth.Authenticate; etcd's errors come back as the gRPC status text clientv3 prints. */
+function authenticate(client: grpc.Client, auth: { name: string; password: string }, deadline: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    client.makeUnaryRequest(
+      '/etcdserverpb.Auth/Authenticate',
+      (req: { name: string; password: string }) => Buffer.from(authenticateRequest.encode(authenticateRequest.fromObject(req)).finish()),
+      (bytes: Buffer) => String(authenticateResponse.toObject(authenticateResponse.decode(bytes))['token'] ?? ''),
+      auth,
+      { deadline },
+      (error, token) => {
+        if (error) reject(rpcError(error));
+        else resolve(token ?? '');
+      },
+    );
+  });
+}
+
 /** Streams the snapshot into `file`; resolves with the byte count. */
 async function download(opts: SaveOptions, file: fs.FileHandle): Promise<number> {
   const endpoint = opts.endpoints[0]!;
@@ -51,11 +88,14 @@ async function download(opts: SaveOptions, file: fs.FileHandle): Promise<number>
       client.waitForReady(Date.now() + opts.dialTimeoutMs, (error) => (error ? reject(new Error('context deadline exceeded')) : resolve())),
     );
     const deadline = opts.commandTimeoutMs > 0 ? Date.now() + opts.commandTimeoutMs : Infinity;
+    const metadata = new grpc.Metadata();
+    if (opts.auth !== null) metadata.set('token', await authenticate(client, opts.auth, Date.now() + opts.dialTimeoutMs + 5000));
     const call = client.makeServerStreamRequest(
       '/etcdserverpb.Maintenance/Snapshot',
       (request: Buffer) => request,
       (bytes: Buffer) => bytes,
       Buffer.alloc(0),
+      metadata,
       { deadline },
     );
     let size = 0;
@@ -75,7 +115,7 @@ async function download(opts: SaveOptions, file: fs.FileHandle): Promise<number>
           reject(error as Error);
         });
       });
-      call.on('error', (error: grpc.ServiceError) => reject(new Error(`rpc error: code = ${grpc.status[error.code]} desc = ${error.details}`)));
+      call.on('error', (error: grpc.ServiceError) => reject(rpcError(error)));
       call.on('end', () => chain.then(resolve, reject));
     });
     return size;
