@@ -62,6 +62,8 @@ export class AuthStore {
   private readonly roles = new Map<string, RoleRecord>();
   private readonly rangeCache = new Map<string, UserRanges>();
   readonly tokens: SimpleTokens;
+  /** --bcrypt-cost for passwords hashed by this member's handlers (etcd's default: 10). */
+  bcryptCost = 10;
 
   private constructor(
     private readonly backend: Backend,

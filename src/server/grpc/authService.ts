@@ -19,7 +19,7 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
     header: ctx.header((await p).revision),
   });
   const newHash = async (password: string, hashed: string): Promise<string> =>
-    hashed !== '' && password === '' ? hashed : hashPassword(password);
+    hashed !== '' && password === '' ? hashed : hashPassword(password, auth.bcryptCost);
 
   return {
     AuthEnable: rpc<pb.AuthEnableRequest, pb.AuthEnableResponse>('AuthEnable', (_req, call) => {
