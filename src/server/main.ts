@@ -52,6 +52,7 @@ async function run(config: Config): Promise<void> {
   };
   const authStore = await authStoreOf(member.store);
   authStore.tokens.setTtlMs(config.authTokenTtlSeconds * 1000);
+  authStore.bcryptCost = config.bcryptCost;
   const gate = new AuthGate(authStore, config.clientTls.clientCertAuth);
   const server = createGrpcServer(member, observer, {
     maxRequestBytes: config.maxRequestBytes,
