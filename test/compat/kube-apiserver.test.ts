@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { kubectl, kubectlOk, startKubectlStream } from '../support/kubectl.js';
 import { type KubeApiserver, startKubeApiserver } from '../support/kubeApiserver.js';
 import { tailLines } from '../support/members.js';
-import { etcdctl, freePorts, type MemberProcess, startCapstan, tempDir } from '../support/processes.js';
+import { etcdctl, freePorts, type MemberKind, type MemberProcess, startMember, tempDir } from '../support/processes.js';
 import { describeWithReference } from '../support/reference.js';
 
 /*
@@ -14,6 +14,8 @@ import { describeWithReference } from '../support/reference.js';
  * notify interval kubeadm gives etcd.
  */
 
+// KUBE_DATASTORE=etcd runs the same test against the real etcd: a check of the test's own expectations.
+const DATASTORE: MemberKind = process.env.KUBE_DATASTORE === 'etcd' ? 'etcd' : 'capstan';
 const COMPACTION_INTERVAL = '10s';
 const EVENT_TTL = '5s';
 const WATCH_WAIT_MS = 20_000;
@@ -59,7 +61,7 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
 
 const names = (list: KubeList): string[] => list.items.map((item) => item.metadata.name);
 
-describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
+describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl', ...(DATASTORE === 'etcd' ? (['etcd'] as const) : [])], () => {
   let dir: string;
   let capstan: MemberProcess;
   let api: KubeApiserver;
@@ -81,7 +83,7 @@ describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
   beforeAll(async () => {
     dir = tempDir('kube');
     const [clientPort, peerPort] = await freePorts(2);
-    capstan = await startCapstan({
+    capstan = await startMember(DATASTORE, {
       name: 'n1',
       dataDir: path.join(dir, 'n1.data'),
       clientPort,
