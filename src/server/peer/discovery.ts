@@ -26,7 +26,7 @@ export function askForCluster(url: string, timeoutMs: number): Promise<ClusterIn
     };
     const timer = setTimeout(() => fail('timed out'), timeoutMs);
     socket.on('connect', () => {
-      socket.write(encodeHello({ version: PROTOCOL_VERSION, kind: ConnectionKind.Stream, clusterId: 0n, from: 0n, to: 0n }));
+      socket.write(encodeHello({ version: PROTOCOL_VERSION, kind: ConnectionKind.Stream, clusterId: 0n, from: 0n, to: 0n, peerUrls: [] }));
     });
     socket.on('data', (chunk: Buffer) => {
       for (const frame of reader.push(chunk)) {

@@ -142,30 +142,39 @@ export interface Hello {
   clusterId: bigint;
   from: bigint;
   to: bigint;
+  /**
+   * The sender's advertised peer URLs (etcd's X-PeerURLs), so a receiver that does not know the
+   * sender yet (it is behind on membership) can still answer it.
+   */
+  peerUrls: readonly string[];
 }
 
-const HELLO_BYTES = 2 + 3 * 8;
+const HELLO_FIXED_BYTES = 2 + 3 * 8;
 
 export function encodeHello(h: Hello): Buffer {
-  const b = Buffer.allocUnsafe(HELLO_BYTES);
+  const urls = Buffer.from(h.peerUrls.join(','), 'utf8');
+  const b = Buffer.allocUnsafe(HELLO_FIXED_BYTES + urls.length);
   b.writeUInt8(h.version, 0);
   b.writeUInt8(h.kind, 1);
   b.writeBigUInt64BE(h.clusterId, 2);
   b.writeBigUInt64BE(h.from, 10);
   b.writeBigUInt64BE(h.to, 18);
+  b.set(urls, HELLO_FIXED_BYTES);
   return encodeFrame(FrameType.Hello, b);
 }
 
 export function decodeHello(body: Buffer): Hello {
-  if (body.length !== HELLO_BYTES) throw new FrameError(`hello of ${body.length} bytes, want ${HELLO_BYTES}`);
+  if (body.length < HELLO_FIXED_BYTES) throw new FrameError(`hello of ${body.length} bytes, want at least ${HELLO_FIXED_BYTES}`);
   const kind = body.readUInt8(1);
   if (kind !== ConnectionKind.Stream && kind !== ConnectionKind.Snapshot) throw new FrameError(`unknown connection kind ${kind}`);
+  const urls = body.subarray(HELLO_FIXED_BYTES).toString('utf8');
   return {
     version: body.readUInt8(0),
     kind,
     clusterId: body.readBigUInt64BE(2),
     from: body.readBigUInt64BE(10),
     to: body.readBigUInt64BE(18),
+    peerUrls: urls === '' ? [] : urls.split(','),
   };
 }
 

@@ -28,6 +28,8 @@ export interface OutgoingStreamOptions {
   clusterId: bigint;
   peerId: bigint;
   urls: readonly string[];
+  /** Our own advertised peer URLs, told to the peer in the hello. */
+  localPeerUrls: readonly string[];
   logger: Logger;
   timing: PeerTiming;
   limits: PeerQueueLimits;
@@ -164,6 +166,7 @@ export class OutgoingStream {
         clusterId: this.opts.clusterId,
         from: this.opts.localId,
         to: this.opts.peerId,
+        peerUrls: this.opts.localPeerUrls,
       });
       socket.write(hello);
       this.opts.onBytesSent(hello.length);

@@ -26,6 +26,7 @@ export interface SnapshotSendOptions {
   localId: bigint;
   clusterId: bigint;
   url: ParsedUrl;
+  localPeerUrls: readonly string[];
   message: Message;
   data: Uint8Array;
   logger: Logger;
@@ -135,6 +136,7 @@ export function sendSnapshotOnce(opts: SnapshotSendOptions): SnapshotTransfer {
       clusterId: opts.clusterId,
       from: opts.localId,
       to: opts.message.to,
+      peerUrls: opts.localPeerUrls,
     });
     opts.onBytesSent(hello.length);
     socket.write(hello);

@@ -19,6 +19,11 @@ export interface PeerTransportOptions {
   clusterId: bigint;
   /** --listen-peer-urls; port 0 allowed in tests. */
   listenUrls: readonly ParsedUrl[];
+  /**
+   * --initial-advertise-peer-urls: told to every peer we dial, so one that does not know us yet
+   * (behind on membership) can still answer us. Optional; without it such a peer cannot.
+   */
+  advertisePeerUrls?: readonly string[];
   logger: Logger;
   /** A raft message arrived; for MsgSnap, `snapshotData` carries the state that goes with it. */
   onMessage(message: Message, snapshotData: Uint8Array | null): void;
@@ -71,6 +76,11 @@ export class PeerTransport {
   private readonly log: Logger;
   private readonly servers: net.Server[] = [];
   private readonly peers = new Map<bigint, PeerEntry>();
+  /**
+   * Senders that dialed us before we knew them as members (etcd's "remotes"): we can answer them,
+   * but they are not peers until addPeer.
+   */
+  private readonly remotes = new Map<bigint, PeerEntry>();
   /** Accepted message streams by sender; a newer one from the same sender replaces the older. */
   private readonly incomingStreams = new Map<bigint, net.Socket>();
   private readonly incomingSockets = new Set<net.Socket>();
@@ -102,12 +112,39 @@ export class PeerTransport {
   addPeer(id: bigint, peerUrls: readonly string[]): void {
     if (id === this.opts.localId) throw new Error(`invariant: member ${idToHex(id)} cannot be its own peer`);
     if (this.state === 'stopped' || this.peers.has(id)) return;
+    const remote = this.remotes.get(id);
+    if (remote !== undefined) {
+      // Keep its connection; the member's own URLs replace the ones it advertised.
+      this.remotes.delete(id);
+      remote.stream.updateUrls(peerUrls);
+      this.peers.set(id, remote);
+    } else {
+      this.peers.set(id, this.createEntry(id, peerUrls));
+    }
+    this.log.info('added remote peer', { 'local-member-id': idToHex(this.opts.localId), 'remote-peer-id': idToHex(id), 'remote-peer-urls': peerUrls });
+  }
+
+  private addRemote(id: bigint, peerUrls: readonly string[]): void {
+    if (id === this.opts.localId || this.state === 'stopped' || this.peers.has(id) || this.remotes.has(id)) return;
+    let entry: PeerEntry;
+    try {
+      entry = this.createEntry(id, peerUrls);
+    } catch (err) {
+      this.log.warn('ignored advertised peer URLs of an unknown sender', { 'remote-peer-id': idToHex(id), 'remote-peer-urls': peerUrls, error: (err as Error).message });
+      return;
+    }
+    this.remotes.set(id, entry);
+    this.log.info('added new remote peer', { 'local-member-id': idToHex(this.opts.localId), 'remote-peer-id': idToHex(id), 'remote-peer-urls': peerUrls });
+  }
+
+  private createEntry(id: bigint, peerUrls: readonly string[]): PeerEntry {
     const counters: PeerCounters = { sentBytes: 0, receivedBytes: 0, droppedMessages: 0, droppedSinceLog: 0, lastDropLogAt: 0 };
     const stream = new OutgoingStream({
       localId: this.opts.localId,
       clusterId: this.opts.clusterId,
       peerId: id,
       urls: peerUrls,
+      localPeerUrls: this.opts.advertisePeerUrls ?? [],
       logger: this.log,
       timing: this.timing,
       limits: this.limits,
@@ -120,10 +157,8 @@ export class PeerTransport {
         counters.receivedBytes += n;
       },
     });
-    const entry: PeerEntry = Object.assign(counters, { stream });
-    this.peers.set(id, entry);
-    this.log.info('added remote peer', { 'local-member-id': idToHex(this.opts.localId), 'remote-peer-id': idToHex(id), 'remote-peer-urls': peerUrls });
-    entry.stream.start();
+    stream.start();
+    return Object.assign(counters, { stream });
   }
 
   updatePeer(id: bigint, peerUrls: readonly string[]): void {
@@ -134,6 +169,8 @@ export class PeerTransport {
   }
 
   removePeer(id: bigint): void {
+    this.remotes.get(id)?.stream.stop();
+    this.remotes.delete(id);
     const entry = this.peers.get(id);
     if (entry !== undefined) {
       entry.stream.stop();
@@ -158,7 +195,7 @@ export class PeerTransport {
         });
         continue;
       }
-      const entry = this.peers.get(m.to);
+      const entry = this.peers.get(m.to) ?? this.remotes.get(m.to);
       if (entry === undefined) {
         this.log.debug('ignored message send request; unknown remote peer target', { type: MessageType[m.type], 'unknown-target-peer-id': idToHex(m.to) });
         continue;
@@ -169,7 +206,7 @@ export class PeerTransport {
 
   sendSnapshot(message: Message, data: Uint8Array, done: (ok: boolean) => void): void {
     if (message.type !== MessageType.MsgSnap) throw new Error(`invariant: sendSnapshot given ${MessageType[message.type]}`);
-    const entry = this.peers.get(message.to);
+    const entry = this.peers.get(message.to) ?? this.remotes.get(message.to);
     if (entry === undefined || this.state === 'stopped') {
       this.log.warn('failed to send database snapshot', { 'remote-peer-id': idToHex(message.to), error: entry === undefined ? 'unknown peer' : 'transport stopped' });
       setImmediate(() => done(false));
@@ -179,6 +216,7 @@ export class PeerTransport {
       localId: this.opts.localId,
       clusterId: this.opts.clusterId,
       url: entry.stream.currentUrl,
+      localPeerUrls: this.opts.advertisePeerUrls ?? [],
       message,
       data,
       logger: this.log,
@@ -197,7 +235,7 @@ export class PeerTransport {
   }
 
   request(to: bigint, kind: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
-    const entry = this.peers.get(to);
+    const entry = this.peers.get(to) ?? this.remotes.get(to);
     if (entry === undefined) return Promise.reject(new Error(`unknown peer ${idToHex(to)}`));
     return entry.stream.request(kind, payload, timeoutMs);
   }
@@ -208,11 +246,11 @@ export class PeerTransport {
   }
 
   isActive(peer: bigint): boolean {
-    return this.peers.get(peer)?.stream.active ?? false;
+    return (this.peers.get(peer) ?? this.remotes.get(peer))?.stream.active ?? false;
   }
 
   stats(peer: bigint): PeerStats | null {
-    const e = this.peers.get(peer);
+    const e = this.peers.get(peer) ?? this.remotes.get(peer);
     if (e === undefined) return null;
     return {
       sentBytes: e.sentBytes,
@@ -226,8 +264,9 @@ export class PeerTransport {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
-    for (const e of this.peers.values()) e.stream.stop();
+    for (const e of [...this.peers.values(), ...this.remotes.values()]) e.stream.stop();
     this.peers.clear();
+    this.remotes.clear();
     for (const t of [...this.snapshots]) t.cancel();
     this.snapshots.clear();
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
@@ -258,6 +297,7 @@ export class PeerTransport {
       ...(this.opts.describeCluster ? { describeCluster: this.opts.describeCluster } : {}),
       onAccepted: (hello, s) => {
         if (hello.kind !== ConnectionKind.Stream) return;
+        if (!this.peers.has(hello.from) && hello.peerUrls.length > 0) this.addRemote(hello.from, hello.peerUrls);
         // A peer redials when it thinks its old connection died; ours may not have noticed yet.
         const older = this.incomingStreams.get(hello.from);
         this.incomingStreams.set(hello.from, s);
@@ -265,7 +305,7 @@ export class PeerTransport {
       },
       onBytesReceived: (from, n) => {
         if (from === null) return;
-        const e = this.peers.get(from);
+        const e = this.peers.get(from) ?? this.remotes.get(from);
         if (e !== undefined) e.receivedBytes += n;
       },
     });

@@ -62,7 +62,8 @@ describe('frames', () => {
   });
 
   it('bodies round-trip', () => {
-    const hello = { version: 1, kind: ConnectionKind.Snapshot, clusterId: 0xffffffffffffffffn, from: 1n, to: 0x8e9e05c52164694dn };
+    const hello = { version: 1, kind: ConnectionKind.Snapshot, clusterId: 0xffffffffffffffffn, from: 1n, to: 0x8e9e05c52164694dn, peerUrls: ['http://10.0.0.1:2380', 'unix:///run/p.sock'] };
+    expect(decodeHello(only(new FrameReader().push(encodeHello({ ...hello, peerUrls: [] }))).body).peerUrls).toEqual([]);
     expect(decodeHello(only(new FrameReader().push(encodeHello(hello))).body)).toEqual(hello);
     expect(() => decodeHello(Buffer.alloc(3))).toThrow(FrameError);
 
