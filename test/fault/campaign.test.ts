@@ -17,6 +17,7 @@ describeWithReference([], () => {
     expect(report.watchComplete).toBe(true);
     expect(report.faults.filter((f) => f.targets.length > 0).length).toBeGreaterThan(0);
     expect(report.outcomes.ok).toBeGreaterThan(50);
+    expect(report.recording.memberHashes.every((m) => m.hash !== null), 'every member answers HashKV at the final revision').toBe(true);
     return report;
   };
 

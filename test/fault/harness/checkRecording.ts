@@ -24,6 +24,8 @@ export interface Recording {
   history: Operation<EtcdRequest, EtcdResponse>[];
   streams: WatchStream[];
   faults: unknown[];
+  /** Each member's HashKV at finalRevision after recovery (null: it could not answer). */
+  memberHashes: Array<{ name: string; hash: number | null }>;
 }
 
 export interface RecordingCheck {
@@ -63,6 +65,10 @@ export function checkRecording(rec: Recording, timeoutMs = 120_000): RecordingCh
   const problems: string[] = [];
   if (result.verdict === 'illegal') problems.push(`not linearizable:\n${explainResult(model, ops, result)}`);
   for (const v of watch.violations) problems.push(`watch ${v.guarantee} (${v.stream}): ${v.detail}`);
+  const hashes = new Set(rec.memberHashes.filter((m) => m.hash !== null).map((m) => m.hash));
+  if (hashes.size > 1) {
+    problems.push(`members diverge: HashKV at ${rec.finalRevision}: ${rec.memberHashes.map((m) => `${m.name}=${String(m.hash)}`).join(', ')}`);
+  }
   return {
     linearizable: result.verdict,
     operations: rec.history.length,

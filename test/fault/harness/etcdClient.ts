@@ -164,6 +164,13 @@ export class MemberClient {
     return this.unary<StatusResponse>(method(MaintenanceService, 'Status'), {}, timeoutMs);
   }
 
+  /** etcd's HashKV at `revision`: the hash of every key-value revision up to it. */
+  async hashKv(revision: number, timeoutMs = 2_000): Promise<number> {
+    const r = await this.unary<{ hash: number; hash_revision: string }>(method(MaintenanceService, 'HashKV'), { revision: String(revision) }, timeoutMs);
+    if (Number(r.hash_revision) !== revision) throw new Error(`HashKV at ${revision} answered for ${r.hash_revision}`);
+    return r.hash;
+  }
+
   compact(revision: number): Promise<unknown> {
     return this.unary(method(KVService, 'Compact'), { revision: String(revision) });
   }

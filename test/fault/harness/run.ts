@@ -5,6 +5,7 @@ import type { EtcdRequest, EtcdResponse } from '../linearizability/etcdTypes.js'
 import type { Operation } from '../linearizability/history.js';
 import { checkRecording, type Recording, type RecordingCheck } from './checkRecording.js';
 import { RunClock } from './clock.js';
+import type { MemberClient } from './etcdClient.js';
 import { FaultCluster } from './faultCluster.js';
 import { CLUSTER_FAULTS, type FaultKind, type FaultRecord, runFaults, SINGLE_MEMBER_FAULTS } from './faults.js';
 import { KEY_PREFIX, PREFIX_END, runClient } from './workload.js';
@@ -51,6 +52,20 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
+const HASH_ATTEMPTS = 40;
+
+/** A member's HashKV at `revision` once it has applied that far (bounded retries), or null. */
+async function hashWhenCaughtUp(client: MemberClient, revision: number): Promise<number | null> {
+  for (let attempt = 0; attempt < HASH_ATTEMPTS; attempt++) {
+    try {
+      return await client.hashKv(revision);
+    } catch {
+      await sleep(250);
+    }
+  }
+  return null;
+}
+
 export function replayCommands(o: Pick<RunOptions, 'seed' | 'members' | 'durationMs'>, recordingPath: string): string[] {
   return [
     `npm run faults -- --check ${recordingPath}`,
@@ -70,7 +85,12 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
   let faults: FaultRecord[] = [];
   try {
     const first = cluster.members[0]!.client;
-    const initial = await first.execute({ type: 'range', key: KEY_PREFIX, rangeEnd: PREFIX_END });
+    // A just-elected leader may not serve its first linearizable read within one deadline.
+    let initial = await first.execute({ type: 'range', key: KEY_PREFIX, rangeEnd: PREFIX_END });
+    for (let attempt = 0; attempt < FINAL_READ_ATTEMPTS && initial.status !== 'ok'; attempt++) {
+      await sleep(250);
+      initial = await first.execute({ type: 'range', key: KEY_PREFIX, rangeEnd: PREFIX_END });
+    }
     if (initial.status !== 'ok' || initial.result.type !== 'range' || initial.result.kvs.length !== 0) {
       throw new Error(`fault run: a fresh cluster should answer an empty range, got ${JSON.stringify(initial)}`);
     }
@@ -115,10 +135,11 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
     const watchComplete = await catchUp.waitFor(finalRevision, CATCH_UP_TIMEOUT_MS);
     await Promise.all(recorders.slice(0, 2).map((r) => r.waitFor(finalRevision, 5_000)));
     for (const r of recorders) await r.stop();
+    const memberHashes = await Promise.all(cluster.members.map(async (m) => ({ name: m.name, hash: await hashWhenCaughtUp(m.client, finalRevision) })));
 
     recording = {
       version: 1, seed: o.seed, members: o.members, initialRevision, finalRevision, watchComplete,
-      keyPrefix: KEY_PREFIX, prefixEnd: PREFIX_END, history, streams: recorders.flatMap((r) => r.streams), faults,
+      keyPrefix: KEY_PREFIX, prefixEnd: PREFIX_END, history, streams: recorders.flatMap((r) => r.streams), faults, memberHashes,
     };
   } finally {
     for (const r of recorders) await r.stop();
@@ -153,5 +174,6 @@ export function summarize(r: RunReport): string {
     `(resolved ${r.check.patch.resolvedWrites}, dropped ${r.check.patch.droppedWrites} writes/${r.check.patch.droppedReads} reads, ${r.check.patch.stillUnknown} unknown), ` +
     `linearizable: ${r.check.linearizable} in ${r.check.checkMs} ms; watch: ${r.check.watch.streams} streams, ${r.check.watch.events} events, ` +
     `${r.check.watch.progressNotifications} progress, ${r.check.watch.violations.length} violations, complete=${r.watchComplete}; ` +
+    `HashKV@${r.finalRevision}: ${new Set(r.recording.memberHashes.map((m) => m.hash)).size === 1 ? 'all equal' : r.recording.memberHashes.map((m) => String(m.hash)).join('/')}; ` +
     `faults: ${faults || 'none'}`;
 }
