@@ -27,6 +27,8 @@ export interface ClusterParams {
   maxSizePerMsg: number;
   /** Virtual time units per tick. */
   tickUnits: number;
+  /** Leaders send a Ready's messages before persisting it. */
+  leaderSendsFirst: boolean;
 }
 
 interface AppState {
@@ -255,6 +257,18 @@ export class SimCluster {
     const node = sn.node;
     if (!node) return;
     const c: SafetyChecker = this.checker;
+    // A leader may send before its own fsync (etcd does, and DESIGN.md's write path relies on it):
+    // it counts itself for an entry only once advance() reports the entry persisted. A crash
+    // between that send and the persist loses the leader's copy of what it sent.
+    const sendFirst = this.params.leaderSendsFirst && node.raft.state === StateType.Leader;
+    if (sendFirst) {
+      for (const m of rd.messages) this.net.send(m, this.now);
+      if (this.crashAfterPersist.has(sn.id)) {
+        this.log(`${sn.id} crashes after sending, before persisting`);
+        this.crash(sn.id);
+        return;
+      }
+    }
     // 1. Persist: snapshot, entries, hard state ("fsync").
     if (rd.snapshot) {
       sn.storage.applySnapshot(rd.snapshot);
@@ -286,8 +300,8 @@ export class SimCluster {
       this.log(`${sn.id} became leader of term ${node.raft.term}`);
       c.onLeader(sn.id, node.raft.term, raftView(node));
     }
-    // 2. Send.
-    for (const m of rd.messages) this.net.send(m, this.now);
+    // 2. Send (a follower only after persisting: its acknowledgements promise durability).
+    if (!sendFirst) for (const m of rd.messages) this.net.send(m, this.now);
     // 3. Apply.
     for (const e of rd.committedEntries) {
       this.apply(sn, e);

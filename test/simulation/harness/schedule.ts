@@ -59,6 +59,7 @@ export function runSchedule(seed: number, opts: { trace?: boolean } = {}): Sched
     maxInflightMsgs: rng.pick([1, 2, 4, 16, 256]),
     maxSizePerMsg: rng.pick([1, 64, 512, 1 << 20]),
     tickUnits: 10,
+    leaderSendsFirst: rng.chance(0.5),
   };
   const cluster = new SimCluster(rng, params, randomConditions(rng), opts.trace ?? false);
   const chaosUnits = (100 + rng.intn(150)) * params.tickUnits;
