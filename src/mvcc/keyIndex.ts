@@ -19,6 +19,15 @@ export interface IndexGet {
   ver: number;
 }
 
+/** KeyIndex.mark(): the generation count and the last generation's fields, and the live value. */
+export interface KeyIndexMark {
+  generations: number;
+  created: Revision;
+  ver: number;
+  revs: number;
+  latest: KeyValue | null;
+}
+
 const ZERO: Revision = { main: 0, sub: 0 };
 
 export class KeyIndex {
@@ -131,6 +140,32 @@ export class KeyIndex {
     if (g.revs.length > 0 && revIndex === g.revs.length - 1 && genIdx !== this.generations.length - 1) {
       available.delete(revisionId(g.revs[revIndex]!));
     }
+  }
+
+  /**
+   * An O(1) record of the key's state, enough to undo later puts and tombstones (rollbackTo). A write
+   * txn marks every key it touches; clone() would copy the key's whole history on every write, which
+   * made writes to one hot key O(revisions since the last compaction).
+   */
+  mark(): KeyIndexMark {
+    const g = this.lastGen();
+    return { generations: this.generations.length, created: g.created, ver: g.ver, revs: g.revs.length, latest: this.latest };
+  }
+
+  /** Undoes every put and tombstone since `m`; nothing else (compaction, restore) may have happened since. */
+  rollbackTo(m: KeyIndexMark): void {
+    if (this.generations.length < m.generations) {
+      throw new Error(`mvcc: rollback of key ${this.key.toString('hex')} to ${m.generations} generations, it has ${this.generations.length}`);
+    }
+    this.generations.length = m.generations;
+    const g = this.lastGen();
+    if (g.revs.length < m.revs) {
+      throw new Error(`mvcc: rollback of key ${this.key.toString('hex')} to ${m.revs} revisions, it has ${g.revs.length}`);
+    }
+    g.revs.length = m.revs;
+    g.created = m.created;
+    g.ver = m.ver;
+    this.latest = m.latest;
   }
 
   /** A copy deep enough to undo any put/tombstone/compact applied to this one. */

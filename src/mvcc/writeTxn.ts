@@ -2,7 +2,7 @@
 // sub-revisions in order. Memory is updated as it goes, so later ops of the same txn see earlier
 // ones, and every change is undoable until finish(), so a txn that fails midway leaves no trace.
 
-import { KeyIndex } from './keyIndex.js';
+import { KeyIndex, type KeyIndexMark } from './keyIndex.js';
 import { encodeKeyValue } from './keyValueCodec.js';
 import type { KeyRange, KvState } from './kvState.js';
 import { encodeRevision, type Revision } from './revision.js';
@@ -23,8 +23,8 @@ export class WriteTxn {
   readonly beginRev: number;
   readonly changes: Change[] = [];
   private readonly undo: Array<() => void> = [];
-  /** Key (latin1) → the key's KeyIndex before this txn first touched it (null: did not exist). */
-  private readonly touched = new Map<string, KeyIndex | null>();
+  /** Key (latin1) → the key's state before this txn first touched it (null: did not exist). */
+  private readonly touched = new Map<string, KeyIndexMark | null>();
   private done = false;
 
   constructor(private readonly s: KvState) {
@@ -44,11 +44,12 @@ export class WriteTxn {
     const id = key.toString('latin1');
     let ki = this.s.index.get(key);
     if (!this.touched.has(id)) {
-      this.touched.set(id, ki ? ki.clone() : null);
+      const existing = ki;
+      const mark = existing ? existing.mark() : null;
+      this.touched.set(id, mark);
       const keyCopy = Buffer.from(key);
       this.undo.push(() => {
-        const saved = this.touched.get(id) ?? null;
-        if (saved) this.s.index.set(saved.key, saved);
+        if (existing && mark) existing.rollbackTo(mark);
         else this.s.index.delete(keyCopy);
       });
     }
