@@ -1,6 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { capstanMainPath } from '../../test/support/members.js';
 import { referenceBinary } from '../../test/support/referencePaths.js';
 import { type BenchCluster, ClusterUnavailable, startBenchCluster } from '../cluster/benchCluster.js';
 import type { LatencySummary, ToolName } from '../model.js';
@@ -13,32 +15,41 @@ import { profileMarkdown, summariseProfile } from './cpuProfile.js';
 
 /*
  * `npm run bench -- --profile`: capstan under the heaviest write load of the plan (256 clients over 16
- * connections, to the leader) with V8's sampling profiler on every member (NODE_OPTIONS=--cpu-prof,
- * given to the member processes only; src/server needs no hook), then the top self-time functions of
+ * connections, to the leader) with V8's sampling profiler on every member (profiledMember.ts wraps the
+ * member's main; src/server needs no hook), then the top self-time functions of
  * the leader and of a follower, written to <out>/profile-<mode>.md. The .cpuprofile files stay in a temp
  * directory (named in the report) for Chrome DevTools or speedscope.
  */
 
 const PROFILE_SIZES = [3, 1];
 
+const WRAPPER = fileURLToPath(new URL('./profiledMember.js', import.meta.url));
+
 async function startProfiled(profileDir: string): Promise<BenchCluster> {
-  for (const size of PROFILE_SIZES) {
-    const baseDir = mkdtempSync(path.join(os.tmpdir(), `capstan-bench-profile-${size}-`));
-    try {
-      return await startBenchCluster('capstan', size, baseDir, {
-        NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-interval=500`,
-      });
-    } catch (err) {
-      if (!(err instanceof ClusterUnavailable)) throw err;
-      log(`profile: ${err.message}; trying fewer members`);
+  const target = capstanMainPath();
+  const previous = process.env.CAPSTAN_MAIN;
+  // test/support starts `node $CAPSTAN_MAIN <flags>`: point it at the wrapper for these members only.
+  process.env.CAPSTAN_MAIN = WRAPPER;
+  try {
+    for (const size of PROFILE_SIZES) {
+      const baseDir = mkdtempSync(path.join(os.tmpdir(), `capstan-bench-profile-${size}-`));
+      try {
+        return await startBenchCluster('capstan', size, baseDir, { CAPSTAN_PROFILE_TARGET: target, CAPSTAN_PROFILE_DIR: profileDir });
+      } catch (err) {
+        if (!(err instanceof ClusterUnavailable)) throw err;
+        log(`profile: ${err.message}; trying fewer members`);
+      }
     }
+  } finally {
+    if (previous === undefined) delete process.env.CAPSTAN_MAIN;
+    else process.env.CAPSTAN_MAIN = previous;
   }
   throw new Error('profile: capstan did not start at any size');
 }
 
 function profileFileOf(profileDir: string, pid: number): string | null {
-  const match = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile') && f.split('.')[3] === String(pid));
-  return match === undefined ? null : path.join(profileDir, match);
+  const file = path.join(profileDir, `CPU.${pid}.cpuprofile`);
+  return existsSync(file) ? file : null;
 }
 
 export async function runProfile(options: BenchOptions): Promise<void> {
