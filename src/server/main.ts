@@ -40,7 +40,18 @@ async function run(config: Config): Promise<void> {
     },
     logger,
   );
-  await metrics.attach(member);
+  const tlsReloadLog = {
+    reloaded: (files: object) => logger.info('reloaded client TLS certificate files', { ...files }),
+    rejected: (files: object, error: Error) =>
+      logger.warn('ignoring changed client TLS files that do not load; the previous ones stay in force', {
+        ...files,
+        error: error.message,
+      }),
+  };
+  // https:// metrics URLs are served with the client TLS flags, as etcd does.
+  const metricsTls = clientCredentials(config, tlsReloadLog, config.listenMetricsUrls);
+  metricsTls?.watch();
+  await metrics.attach(member, metricsTls ?? undefined);
   const observer: RpcObserver = {
     handled: (service, method, code) => metrics.rpcHandled(service, method, code),
     unexpected: (service, method, error) =>
@@ -61,14 +72,7 @@ async function run(config: Config): Promise<void> {
     keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
   }, gate);
-  const tlsCredentials = clientCredentials(config, {
-    reloaded: (files) => logger.info('reloaded client TLS certificate files', { ...files }),
-    rejected: (files, error) =>
-      logger.warn('ignoring changed client TLS files that do not load; the previous ones stay in force', {
-        ...files,
-        error: error.message,
-      }),
-  });
+  const tlsCredentials = clientCredentials(config, tlsReloadLog);
   tlsCredentials?.watch();
   for (const url of config.listenClientUrls) {
     if (isSecureScheme(url) && tlsCredentials) {
@@ -92,6 +96,7 @@ async function run(config: Config): Promise<void> {
     logger.info('received signal; shutting down', { signal });
     server.forceShutdown();
     tlsCredentials?.stop();
+    metricsTls?.stop();
     void Promise.all([member.stop(), metrics.close()]).then(
       () => process.exit(0),
       (error: unknown) => fatal(error as Error),

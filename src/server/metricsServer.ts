@@ -2,14 +2,15 @@
 // endpoints answered from the member, gRPC outcomes, disk latencies, store gauges.
 import type { Config } from './config/config.js';
 import { ETCD_API_VERSION } from './config/version.js';
-import { type RunningHttpServer, startHttpEndpoints } from './http/httpServer.js';
+import { type HttpTlsSource, type RunningHttpServer, startHttpEndpoints } from './http/httpServer.js';
 import type { Logger } from './logger.js';
 import type { Member } from './member.js';
 import { type CapstanMetrics, createMetrics, grpcCodeName } from './metrics.js';
 
 export interface MetricsServer {
   readonly metrics: CapstanMetrics;
-  attach(member: Member): Promise<void>;
+  /** Starts the listeners; `tls` serves the https:// ones (etcd uses the client TLS flags for them). */
+  attach(member: Member, tls?: HttpTlsSource): Promise<void>;
   walFsync(seconds: number): void;
   backendCommit(seconds: number): void;
   rpcHandled(service: string, method: string, code: number): void;
@@ -23,7 +24,7 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
 
   return {
     metrics,
-    async attach(member: Member) {
+    async attach(member: Member, tls?: HttpTlsSource) {
       metrics.server.hasLeader.set(1);
       metrics.server.isLeader.set(1);
       metrics.server.id.set({ server_id: member.memberId.toString(16) }, 1);
@@ -43,6 +44,7 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
         metrics: metrics.server,
         logger,
         requestTimeoutMs: 5000 + 2 * config.electionTimeoutMs,
+        ...(tls ? { tls } : {}),
         versions: { serverVersion: () => ETCD_API_VERSION, clusterVersion: () => '3.5.0' },
         health: {
           alarms: () => member.alarms.list().map((a) => a.alarm),

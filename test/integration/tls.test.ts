@@ -1,4 +1,5 @@
 import { copyFileSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -22,12 +23,29 @@ function tlsStatus(port: number, caFile: string, client: CertFiles | null): Prom
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** GET over https with a client certificate; the status code, or the error's message. */
+function httpsGet(url: string, caFile: string, client: CertFiles): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = https.get(
+      url,
+      { ca: readFileSync(caFile), cert: readFileSync(client.cert), key: readFileSync(client.key), timeout: 3000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', (e) => resolve(e.message));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
 // TLS on the client listener with etcd's flags: the guide's etcdctl --cacert/--cert/--key works;
 // no certificate, another CA's, an expired one and plain TCP are refused; files reload without restart.
 describeWithReference(['etcdctl'], () => {
   let dir: string;
   let member: MemberProcess;
   let url: string;
+  let metricsUrl: string;
   let ca: CertificateAuthority;
   let server: CertFiles;
   let root: CertFiles;
@@ -50,8 +68,9 @@ describeWithReference(['etcdctl'], () => {
     copyFileSync(ca.cert, live.ca);
     copyFileSync(server.cert, live.cert);
     copyFileSync(server.key, live.key);
-    const [clientPort, peerPort] = await freePorts(2);
+    const [clientPort, peerPort, metricsPort] = await freePorts(3);
     url = `https://127.0.0.1:${clientPort}`;
+    metricsUrl = `https://127.0.0.1:${metricsPort}`;
     member = await startCapstan({
       name: 't1',
       dataDir: path.join(dir, 'data'),
@@ -64,6 +83,7 @@ describeWithReference(['etcdctl'], () => {
         `--key-file=${live.key}`,
         `--trusted-ca-file=${live.ca}`,
         '--client-cert-auth',
+        `--listen-metrics-urls=${metricsUrl}`,
       ],
       readyCheck: () => tlsStatus(clientPort, ca.cert, root),
     });
@@ -87,6 +107,13 @@ describeWithReference(['etcdctl'], () => {
     const r = await ctl(root, ca.cert, ['snapshot', 'save', file]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Snapshot saved at ${file}`);
+  });
+
+  it('serves the metrics listener over https with the client TLS flags', async () => {
+    expect(await httpsGet(`${metricsUrl}/health`, ca.cert, root)).toBe(200);
+    expect(await httpsGet(`${metricsUrl}/metrics`, ca.cert, root)).toBe(200);
+    const other = makeCa(dir, 'metrics-other-ca').issue('metrics-stranger');
+    expect(await httpsGet(`${metricsUrl}/health`, ca.cert, other)).not.toBe(200);
   });
 
   it('refuses a client without a certificate', async () => {

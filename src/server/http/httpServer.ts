@@ -3,7 +3,9 @@
 // The server reads the member only through the callbacks it is given.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import type { Registry } from 'prom-client';
 import type { ParsedUrl } from '../config/urls.js';
 import { CAPSTAN_VERSION, ETCD_API_VERSION } from '../config/version.js';
@@ -27,6 +29,15 @@ export interface HttpEndpointsOptions {
   readonly logger?: Logger;
   /** etcd's ReqTimeout: 5 s + 2 × election timeout. Bounds every health probe. */
   readonly requestTimeoutMs: number;
+  /** TLS for https:// and unixs:// URLs (etcd serves them with the client TLS flags). */
+  readonly tls?: HttpTlsSource;
+}
+
+/** The TLS context in force for secure listeners, and news of each reloaded one. */
+export interface HttpTlsSource {
+  readonly requestCert: boolean;
+  current(): SecureContextOptions;
+  onReload(listener: (options: SecureContextOptions) => void): void;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -97,18 +108,23 @@ export function createHttpHandler(options: HttpEndpointsOptions): RequestHandler
 }
 
 export interface RunningHttpServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   /** Where it listens: host/port for TCP, the socket path for unix URLs. */
   readonly address: { readonly host: string; readonly port: number } | { readonly path: string };
   close(): Promise<void>;
 }
 
-/** Listens on one http:// or unix:// URL (port 0 picks a free port). https needs TLS, which comes later. */
-export async function listenHttp(url: ParsedUrl, handler: RequestHandler): Promise<RunningHttpServer> {
-  if (url.scheme === 'https' || url.scheme === 'unixs') {
+/** Listens on one http://, unix:// (or, given TLS, https:// or unixs://) URL; port 0 picks a free port. */
+export async function listenHttp(url: ParsedUrl, handler: RequestHandler, tls?: HttpTlsSource): Promise<RunningHttpServer> {
+  const secure = url.scheme === 'https' || url.scheme === 'unixs';
+  if (secure && !tls) {
     throw new Error(`capstan does not serve ${url.scheme} on the metrics listener yet: ${url.text}`);
   }
-  const server = createServer(handler);
+  const server: Server | HttpsServer =
+    secure && tls
+      ? createHttpsServer({ ...tls.current(), requestCert: tls.requestCert, rejectUnauthorized: tls.requestCert }, handler)
+      : createServer(handler);
+  if (secure && tls) tls.onReload((options) => (server as HttpsServer).setSecureContext(options));
   // keep-alive connections must not hold close() open
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -117,7 +133,7 @@ export async function listenHttp(url: ParsedUrl, handler: RequestHandler): Promi
       server.off('error', reject);
       resolve();
     };
-    if (url.scheme === 'unix') server.listen(url.path, onListening);
+    if (url.scheme === 'unix' || url.scheme === 'unixs') server.listen(url.path, onListening);
     else server.listen(url.port, url.host === 'localhost' ? '127.0.0.1' : url.host, onListening);
   });
   const raw = server.address();
@@ -140,7 +156,7 @@ export async function startHttpEndpoints(urls: readonly ParsedUrl[], options: Ht
   const started: RunningHttpServer[] = [];
   try {
     for (const url of urls) {
-      started.push(await listenHttp(url, handler));
+      started.push(await listenHttp(url, handler, options.tls));
       options.logger?.info('serving metrics', { address: url.text });
     }
   } catch (e) {

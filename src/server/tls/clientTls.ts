@@ -17,11 +17,16 @@ function version(v: '' | 'TLS1.2' | 'TLS1.3', fallback: tls.SecureVersion): tls.
 }
 
 /**
- * Credentials for the client listeners, or null when none is https/unixs. Throws etcd's refusal when a
+ * Credentials from the client TLS flags for `urls` (the client listeners by default; etcd serves secure
+ * metrics URLs with the same flags), or null when none is https/unixs. Throws etcd's refusal when a
  * secure listener has no certificate.
  */
-export function clientCredentials(config: Config, log: ReloadLog): ReloadingServerCredentials | null {
-  const secure = config.listenClientUrls.filter(isSecureScheme);
+export function clientCredentials(
+  config: Config,
+  log: ReloadLog,
+  urls: readonly ParsedUrl[] = config.listenClientUrls,
+): ReloadingServerCredentials | null {
+  const secure = urls.filter(isSecureScheme);
   if (secure.length === 0) return null;
   const t = config.clientTls;
   let files: TlsFileSet;
@@ -32,9 +37,7 @@ export function clientCredentials(config: Config, log: ReloadLog): ReloadingServ
     const made = selfSignedCertificate(path.join(config.dataDir, 'fixtures', 'client'), hosts, config.selfSignedCertValidityYears);
     files = { ...made, trustedCaFile: t.trustedCaFile };
   } else {
-    throw new Error(
-      `TLS key/cert (--cert-file, --key-file) must be provided for client url ${secure[0]!.text} with HTTPS scheme`,
-    );
+    throw new Error(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${secure[0]!.text} with HTTPS scheme`);
   }
   if (files.certFile === '' || files.keyFile === '') {
     throw new Error('both --cert-file and --key-file must be given for a secure client listener');

@@ -60,6 +60,7 @@ export class ReloadingServerCredentials extends grpc.ServerCredentials {
   private seen: string;
   private rejectedAt = '';
   private timer: NodeJS.Timeout | null = null;
+  private readonly reloadListeners: Array<(options: tls.SecureContextOptions) => void> = [];
 
   constructor(
     private readonly files: TlsFileSet,
@@ -72,6 +73,16 @@ export class ReloadingServerCredentials extends grpc.ServerCredentials {
       contextOptions(files, policy),
     );
     this.seen = fingerprint(files);
+  }
+
+  /** Whether clients must present a verified certificate (--client-cert-auth). */
+  get requestCert(): boolean {
+    return this.policy.clientCertAuth;
+  }
+
+  /** Tells `listener` of every accepted new context (an https listener beside the gRPC ones). */
+  onReload(listener: (options: tls.SecureContextOptions) => void): void {
+    this.reloadListeners.push(listener);
   }
 
   /** The options of the context in force (for an https listener beside the gRPC one). */
@@ -97,6 +108,7 @@ export class ReloadingServerCredentials extends grpc.ServerCredentials {
       this.seen = now;
       this.updateSecureContextOptions(options);
       onContext?.(options);
+      for (const listener of this.reloadListeners) listener(options);
       this.log.reloaded(this.files);
     } catch (error) {
       // Keep `seen` so the files are retried; the old context keeps serving meanwhile. Log once a state.
