@@ -48,4 +48,5 @@ export const mvccErrors = {
   leaseNotFound: err(GrpcCode.NOT_FOUND, 'etcdserver: requested lease not found'),
   leaseExist: err(GrpcCode.FAILED_PRECONDITION, 'etcdserver: lease already exists'),
   leaseTTLTooLarge: err(GrpcCode.OUT_OF_RANGE, 'etcdserver: too large lease TTL'),
+  closed: err(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
 } as const;

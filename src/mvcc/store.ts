@@ -702,6 +702,7 @@ export class MvccStore {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('mvcc: store is closed');
+    // A closed store is a member stopping or swapping in a snapshot: clients should retry elsewhere.
+    if (this.closed) throw mvccErrors.closed();
   }
 }
