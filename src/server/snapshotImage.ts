@@ -83,10 +83,11 @@ export async function captureSnapshotImage(src: SnapshotSource): Promise<Buffer>
   };
 
   const voters = members.filter((m) => !m.isLearner).map((m) => m.id);
+  const learners = members.filter((m) => m.isLearner).map((m) => m.id);
   const meta = withEntries(get('meta'), [
     [META.consistentIndex, encodeU64(consistentIndex)],
     [META.term, encodeU64(term)],
-    [META.confState, Buffer.from(confStateJson(voters))],
+    [META.confState, Buffer.from(confStateJson(voters, learners))],
   ]);
   const memberEntries: Entry[] = members
     .map((m): Entry => [memberKey(m.id), Buffer.from(memberJson(m))])
@@ -104,7 +105,8 @@ export async function captureSnapshotImage(src: SnapshotSource): Promise<Buffer>
     ['key', get('key')],
     ['lease', get('lease')],
     ['members', memberEntries],
-    ['members_removed', get('members_removed')],
+    // capstan keys removed members by 8-byte id; etcd by hex text (etcdutl restore parses it as hex).
+    ['members_removed', get('members_removed').map(([k, v]): Entry => [memberKey(k.readBigUInt64BE(0)), v]).sort(byKey)],
     ['meta', meta],
   ]);
   if (buckets.size !== BUCKETS.length) throw new Error('invariant: the image must hold exactly etcd\'s ten buckets');

@@ -59,9 +59,16 @@ export function encodeLease(l: EtcdLeaseRecord): Buffer {
   return encodeMvccLease({ id: l.id, ttl, remainingTtl: 0 });
 }
 
-/** raftpb.ConfState JSON as etcd stores it; uint64 ids written as raw numbers (they exceed 2^53). */
-export function confStateJson(voters: readonly bigint[]): string {
-  return `{"voters":[${voters.map((v) => BigInt.asUintN(64, v).toString()).join(',')}],"auto_leave":false}`;
+/**
+ * raftpb.ConfState JSON as etcd stores it: empty lists omitted, auto_leave always present; uint64 ids
+ * written as raw numbers (they exceed 2^53).
+ */
+export function confStateJson(voters: readonly bigint[], learners: readonly bigint[] = []): string {
+  const list = (ids: readonly bigint[]) => `[${ids.map((v) => BigInt.asUintN(64, v).toString()).join(',')}]`;
+  let out = '{';
+  if (voters.length > 0) out += `"voters":${list(voters)},`;
+  if (learners.length > 0) out += `"learners":${list(learners)},`;
+  return `${out}"auto_leave":false}`;
 }
 
 function sorted(entries: [Buffer, Buffer][]): [Buffer, Buffer][] {
