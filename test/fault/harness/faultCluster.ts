@@ -77,7 +77,7 @@ export class FaultCluster {
       if (leader !== null) return leader;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`fault cluster: no leader within ${timeoutMs} ms`);
+    throw new Error(`fault cluster: no leader within ${timeoutMs} ms; last answers: ${this.lastAnswers.join('; ')}`);
   }
 
   member(name: string): FaultMember {
@@ -86,19 +86,25 @@ export class FaultCluster {
     return m;
   }
 
+  /** What each member said the last time leader() asked (for errors). */
+  private lastAnswers: string[] = [];
+
   /** The leader as the running, unpaused members report it (the most common answer), or null. */
   async leader(): Promise<FaultMember | null> {
     const votes = new Map<string, number>();
     const ids = new Map<string, FaultMember>();
+    const answers: string[] = [];
     await Promise.all(this.members.filter((m) => m.process.isRunning() && !m.paused).map(async (m) => {
       try {
-        const status = await m.client.status(500);
+        const status = await m.client.status(1_000);
         if (status.header !== null) ids.set(status.header.member_id, m);
         if (status.leader !== '0') votes.set(status.leader, (votes.get(status.leader) ?? 0) + 1);
-      } catch {
-        // Unreachable members have no say.
+        answers.push(`${m.name}: id ${status.header?.member_id ?? '?'} leader ${status.leader}`);
+      } catch (err) {
+        answers.push(`${m.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }));
+    this.lastAnswers = answers;
     const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
     return best === undefined ? null : ids.get(best[0]) ?? null;
   }
