@@ -158,4 +158,32 @@ describeWithReference(['etcd', 'etcdctl', 'etcdutl'], () => {
     expect(eh.compactRevision).toBe(String(source.revision + 1000));
     expect(await hashKv(bumpedCapstan)).toEqual(eh);
   });
+
+  it('users, roles and an enabled auth move from etcd to capstan with the snapshot (bcrypt hashes verify)', async () => {
+    const dir = tempDir('snapshot-auth-from-etcd');
+    const [clientPort, peerPort] = await freePorts(2);
+    const etcd = await startEtcd({ name: 'auth-src', dataDir: path.join(dir, 'src.data'), clientPort: clientPort!, peerPort: peerPort! });
+    for (const args of [
+      ['user', 'add', 'root:rootpw'],
+      ['user', 'add', 'reader:readpw'],
+      ['role', 'add', 'ro'],
+      ['role', 'grant-permission', 'ro', 'read', 'app/', '--prefix'],
+      ['user', 'grant-role', 'reader', 'ro'],
+      ['put', 'app/x', 'visible'],
+      ['put', 'private', 'hidden'],
+      ['auth', 'enable'],
+    ]) {
+      expectSuccess(await etcdctl(etcd, args), args.join(' '));
+    }
+    const file = path.join(dir, 'auth.snap');
+    expectSuccess(await etcdctl(etcd, ['--user=root:rootpw', 'snapshot', 'save', file]), 'snapshot save');
+    await etcd.stop();
+
+    const capstan = await restoreIntoCapstan(file, dir, 'auth-dst');
+    expect(expectSuccess(await etcdctl(capstan, ['--user=reader:readpw', 'get', 'app/x', '--print-value-only']), 'reader get')).toBe('visible\n');
+    expect((await etcdctl(capstan, ['--user=reader:readpw', 'get', 'private'])).stderr).toContain('permission denied');
+    expect((await etcdctl(capstan, ['--user=reader:wrong', 'get', 'app/x'])).stderr).toContain('authentication failed');
+    expect((await etcdctl(capstan, ['get', 'app/x'])).stderr).toContain('user name is empty');
+    expect(expectSuccess(await etcdctl(capstan, ['--user=root:rootpw', 'get', 'private', '--print-value-only']), 'root get')).toBe('hidden\n');
+  });
 });

@@ -107,5 +107,15 @@ describeWithReference(['etcd', 'etcdctl', 'etcdutl'], () => {
     expect((await capstanSnapshot(['save', file, `--endpoints=${capstan.endpoint}`, '--user=root:pw'])).stdout).toBe(`Snapshot saved at ${file}\n`);
     const status = JSON.parse(expectSuccess(await etcdutl(['snapshot', 'status', file, '-w', 'json']), 'status')) as { revision: number };
     expect(status.revision).toBeGreaterThanOrEqual(2);
+
+    // The users and the enabled auth go with the file: a real etcd restored from it asks for them.
+    const [eClient, ePeer] = await freePorts(2);
+    const eData = path.join(dir, 'etcd.data');
+    const restore = ['snapshot', 'restore', file, '--name=ea', `--data-dir=${eData}`];
+    restore.push(`--initial-cluster=ea=${peerUrl(ePeer!)}`, `--initial-advertise-peer-urls=${peerUrl(ePeer!)}`);
+    expectSuccess(await etcdutl(restore), 'etcdutl restore');
+    const etcd = await startEtcd({ name: 'ea', dataDir: eData, clientPort: eClient!, peerPort: ePeer! });
+    expect(expectSuccess(await etcdctl(etcd, ['--user=root:pw', 'get', 'secret', '--print-value-only']), 'root get')).toBe('v\n');
+    expect((await etcdctl(etcd, ['get', 'secret'])).stderr).toContain('user name is empty');
   });
 });
