@@ -100,13 +100,28 @@ export class PeerTransport {
     this.state = 'starting';
     for (const url of this.opts.listenUrls) {
       const server = net.createServer((socket) => this.accept(socket));
+      try {
+        await listen(server, url);
+      } catch (err) {
+        // Leave nothing listening behind a failed start (the member exits on this error).
+        await this.stop();
+        throw err;
+      }
+      if (this.isStopped()) {
+        // stop() ran while we were binding: it could not close what was not yet listening.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        return;
+      }
       this.servers.push(server);
-      await listen(server, url);
       const address = server.address();
       this.boundPorts.push(address !== null && typeof address === 'object' ? address.port : 0);
       this.log.info('listening for peers', { address: url.text, port: this.boundPorts[this.boundPorts.length - 1] });
     }
-    if (this.state === 'starting') this.state = 'running';
+    this.state = 'running';
+  }
+
+  private isStopped(): boolean {
+    return this.state === 'stopped';
   }
 
   addPeer(id: bigint, peerUrls: readonly string[]): void {

@@ -2,6 +2,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType } from '../../../src/raft/index.js';
+import { parseUrl } from '../../../src/server/config/urls.js';
+import { createNopLogger } from '../../../src/server/logger.js';
+import { PeerTransport, type PeerTransportOptions } from '../../../src/server/peer/index.js';
 import { freePort, heartbeat, append, logMessages, mesh, startNode, waitFor, type TestNode } from './helpers.js';
 
 const started: TestNode[] = [];
@@ -167,6 +170,30 @@ describe('PeerTransport', () => {
     expect(() => a.transport.addPeer(1n, ['http://127.0.0.1:1'])).toThrow(/own peer/);
   });
 
+  it('start() on a taken port rejects and leaves nothing listening', async () => {
+    const a = await node(1n);
+    const free = await freePort();
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const clash = new PeerTransport({
+      ...baseOptions(2n),
+      listenUrls: [parseUrl(`http://127.0.0.1:${free}`), parseUrl(a.url)],
+    });
+    await expect(clash.start()).rejects.toThrow(/EADDRINUSE/);
+    const again = await startNode(4n, { port: free }); // the first URL was released
+    await again.transport.stop();
+    await waitFor('no listener left', () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length <= before);
+    await clash.stop();
+  });
+
+  it('stop() during start() leaves nothing listening', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const t = new PeerTransport(baseOptions(3n));
+    const starting = t.start();
+    await t.stop();
+    await starting;
+    await waitFor('no listener left', () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length <= before);
+  });
+
   it('stop() closes every socket, server and timer', async () => {
     const before = countResources();
     const nodes = [await startNode(11n), await startNode(12n), await startNode(13n)];
@@ -184,6 +211,20 @@ describe('PeerTransport', () => {
     await nodes[0]!.transport.stop(); // idempotent
   });
 });
+
+function baseOptions(id: bigint): PeerTransportOptions {
+  return {
+    localId: id,
+    clusterId: 1n,
+    listenUrls: [parseUrl('http://127.0.0.1:0')],
+    logger: createNopLogger(),
+    onMessage: () => {},
+    onUnreachable: () => {},
+    isRemoved: () => false,
+    onRemovedFromCluster: () => {},
+    onRequest: async () => new Uint8Array(0),
+  };
+}
 
 function countResources(): Record<'TCPSocketWrap' | 'TCPServerWrap' | 'Timeout', number> {
   const all = process.getActiveResourcesInfo();
