@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { kubectl, kubectlOk, startKubectlStream } from '../support/kubectl.js';
 import { type KubeApiserver, startKubeApiserver } from '../support/kubeApiserver.js';
@@ -61,11 +63,26 @@ describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
       extraArgs: ['--experimental-watch-progress-notify-interval=5s'],
     }));
     const leader = await waitForLeader(members, 30_000);
-    api = await startKubeApiserver({ etcdServers: members.map((m) => m.endpoint), baseDir: dir });
+    api = await startKubeApiserver({
+      etcdServers: members.map((m) => m.endpoint),
+      baseDir: dir,
+      extraArgs: ['--event-ttl=5s', '--etcd-compaction-interval=10s'],
+    });
     const kube = api;
     await kubectlOk(kube, ['create', 'namespace', NS]);
     for (let i = 0; i < 5; i++) await kubectlOk(kube, ['-n', NS, 'create', 'configmap', `before-${i}`]);
 
+    // An event whose lease the old leader granted: the new leader's lessor must expire it.
+    const event = path.join(dir, 'event.yaml');
+    writeFileSync(event, `apiVersion: v1
+kind: Event
+metadata: { name: outlives-its-leader, namespace: ${NS} }
+involvedObject: { kind: ConfigMap, name: before-0, namespace: ${NS} }
+reason: Testing
+message: its lease is granted before the leader dies
+type: Normal
+`);
+    await kubectlOk(kube, ['create', '-f', event]);
     const watch = startKubectlStream(kube, [
       '-n', NS, 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name}{"\\n"}',
     ]);
@@ -111,6 +128,14 @@ describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
     await watch.waitForLine((line) => line === 'ADDED after-failover', 30_000);
     const lastOk = outcomes.filter((o) => o.ok).pop();
     if (lastOk !== undefined) expect(watch.lines()).toContain(`ADDED ${lastOk.name}`);
+    const eventDeadline = Date.now() + 60_000;
+    let eventGone = false;
+    while (!eventGone && Date.now() < eventDeadline) {
+      const read = await kubectl(kube, ['-n', NS, 'get', 'event', 'outlives-its-leader']);
+      eventGone = read.code !== 0 && /NotFound|not found/.test(read.stderr);
+      if (!eventGone) await delay(500);
+    }
+    expect(eventGone, 'the event expired after the failover').toBe(true);
     const added = watch.lines().filter((line) => line.startsWith('ADDED '));
     expect(new Set(added).size, 'an event delivered twice').toBe(added.length);
     await watch.stop();
