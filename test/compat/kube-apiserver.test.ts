@@ -104,7 +104,8 @@ describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl', ...(DATASTORE ===
       ],
     });
     await k(['create', 'namespace', NS]);
-  });
+    // capstan's start (≤ 30 s) plus kube-apiserver's (≤ 90 s) on a busy CI machine.
+  }, 180_000);
 
   afterEach((context) => {
     if (context.task.result?.state === 'fail' && api !== undefined) {
