@@ -12,13 +12,11 @@ import {
   startEtcd,
   tempDir,
 } from '../support/processes.js';
-import { capstanSnapshot, dumpKeys, hashKv, leaseIds, parseBigJson, peerUrl, randomWorkload } from './snapshotSupport.js';
+import { capstanSnapshot, dumpKeys, FIXTURE_DB, FIXTURE_DIR, hashKv, leaseIds, parseBigJson, peerUrl, randomWorkload } from './snapshotSupport.js';
 
 // etcd → capstan: snapshots taken by a real etcd (3.4.23 fixture, and 3.5.21 with random data) are
 // restored by `capstan snapshot restore`, and capstan then serves exactly what etcd served.
 
-const FIXTURE = '/work/shared/fixtures/etcd-3.4.23';
-const FIXTURE_DB = path.join(FIXTURE, 'snapshot.db');
 
 /** Restores `file` with capstan for a one-member cluster and starts capstan on it. */
 async function restoreIntoCapstan(file: string, dir: string, name: string, extra: string[] = []): Promise<MemberProcess> {
@@ -83,7 +81,7 @@ describeWithReference(['etcd', 'etcdctl', 'etcdutl'], () => {
     const dir = tempDir('snapshot-fixture');
     const capstan = await restoreIntoCapstan(FIXTURE_DB, dir, 'fx');
 
-    const expected = parseBigJson(readFileSync(path.join(FIXTURE, 'all.json'), 'utf8')) as {
+    const expected = parseBigJson(readFileSync(path.join(FIXTURE_DIR, 'all.json'), 'utf8')) as {
       kvs: Array<Record<string, unknown>>;
     };
     const got = await dumpKeys(capstan);

@@ -1,6 +1,6 @@
 // Helpers for the snapshot interop tests: the capstan snapshot CLI, etcdctl dumps compared field by
 // field, and a seeded random workload run the same way against etcd or capstan.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import {
@@ -11,6 +11,13 @@ import {
   type MemberProcess,
   runCommand,
 } from '../support/processes.js';
+import { REPO_ROOT } from '../support/repoRoot.js';
+
+/** The real etcd 3.4.23 snapshot: in shared/ beside the checkout (CI's clone), else the workplace's. */
+export const FIXTURE_DIR = [path.join(REPO_ROOT, '..', 'shared', 'fixtures', 'etcd-3.4.23'), '/work/shared/fixtures/etcd-3.4.23'].find(
+  (d) => existsSync(path.join(d, 'snapshot.db')),
+) ?? '/work/shared/fixtures/etcd-3.4.23';
+export const FIXTURE_DB = path.join(FIXTURE_DIR, 'snapshot.db');
 
 /** `capstan snapshot <args>` as an operator runs it. */
 export function capstanSnapshot(args: readonly string[], cwd?: string): Promise<CommandResult> {

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeWithReference } from '../support/reference.js';
 import { etcdutl, expectSuccess, tempDir } from '../support/processes.js';
-import { capstanSnapshot, leftovers } from '../compat/snapshotSupport.js';
+import { capstanSnapshot, FIXTURE_DB, leftovers } from '../compat/snapshotSupport.js';
 
 // A corrupt, truncated or tampered snapshot, or a data dir that is already in use, fails restore with
 // a clear message, exit code 1, and nothing written: no data dir, no half-built temp dir.
 
-const FIXTURE_DB = '/work/shared/fixtures/etcd-3.4.23/snapshot.db';
 const fixture = (): Buffer => readFileSync(FIXTURE_DB);
 const withSha = (db: Buffer): Buffer => Buffer.concat([db, createHash('sha256').update(db).digest()]);
 const SINGLE = ['--name=r1', '--initial-cluster=r1=http://127.0.0.1:2380', '--initial-advertise-peer-urls=http://127.0.0.1:2380'];
