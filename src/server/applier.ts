@@ -16,6 +16,7 @@ import type { CommittedEntry } from './log/consensusLog.js';
 import type { Alarms, AlarmMemberEntry } from './alarms.js';
 import { applyAuthRequest, type AuthApplyResults, isAuthRequest } from './auth/authApply.js';
 import { authStoreOf } from './auth/registry.js';
+import { checkAppliedRevision } from './auth/requestAuth.js';
 import type { PendingRequests } from './pendingRequests.js';
 import { decodeInternalRaftRequest } from './proto/codec.js';
 import * as convert from './proto/convert.js';
@@ -77,6 +78,7 @@ export class Applier {
       const request = decodeInternalRaftRequest(entry.data);
       const id = BigInt(request.header?.ID ?? request.ID);
       try {
+        checkAppliedRevision(await authStoreOf(this.store), request.header);
         const value = await this.applyOne(request);
         outcomes.push({ id, ok: true, value });
       } catch (error) {

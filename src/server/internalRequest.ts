@@ -1,4 +1,5 @@
 // Builds the entry a handler proposes: one request of one kind, tagged with the ID its handler waits on.
+import { currentRequestAuth } from './auth/requestAuth.js';
 import { encodeInternalRaftRequest } from './proto/codec.js';
 import type { InternalRaftRequest, InternalRequestBodies } from './proto/messages.js';
 
@@ -9,7 +10,9 @@ export function internalRequest<K extends keyof InternalRequestBodies>(
 ): InternalRaftRequest {
   const ID = id.toString();
   // The oneof is tagged by `request`; TypeScript cannot relate a computed key to the union member.
-  return { header: { ID, username: '', auth_revision: '0' }, ID, request: kind, [kind]: body } as unknown as InternalRaftRequest;
+  // The header names the caller the auth check admitted, so the applier can refuse a stale check.
+  const header = { ID, ...currentRequestAuth() };
+  return { header, ID, request: kind, [kind]: body } as unknown as InternalRaftRequest;
 }
 
 export function encodedSize<K extends keyof InternalRequestBodies>(kind: K, body: InternalRequestBodies[K]): number {

@@ -6,6 +6,7 @@ import { freePorts, type MemberProcess, startCapstan, tempDir } from '../support
 import { RawEtcd, type RpcOutcome, type ServiceName } from './authRpc.js';
 
 const b = (s: string) => Buffer.from(s);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const USER_EMPTY = 'etcdserver: user name is empty';
 const DENIED = 'etcdserver: permission denied';
 
@@ -252,5 +253,63 @@ describe('auth enable preconditions', () => {
     expect((await rpc.unary('Auth', 'Authenticate', { name: 'root', password: 'r' })).details).toBe(
       'etcdserver: authentication is not enabled',
     );
+  });
+});
+
+// A permission revoked while writes are in flight: no write checked before the revoke may apply after
+// it. Writes whose check is older than the auth state at apply are refused with etcd's
+// "revision of auth store is old" (the client retries and is checked again).
+describe('auth revision at apply', () => {
+  let member: MemberProcess;
+  let rpc: RawEtcd;
+  beforeAll(async () => {
+    const dir = tempDir('auth-race');
+    const [clientPort, peerPort] = await freePorts(2);
+    member = await startCapstan({ name: 'ar1', dataDir: path.join(dir, 'data'), clientPort, peerPort });
+    rpc = new RawEtcd(`127.0.0.1:${clientPort}`);
+  });
+  afterAll(async () => {
+    rpc?.close();
+    await member?.stop();
+  });
+
+  it('never applies a write checked before a revoke that applied first', async () => {
+    const okCall = async (p: Promise<RpcOutcome>) => {
+      const r = await p;
+      if (r.code !== 0) throw new Error(`${r.code} ${r.details}`);
+      return r;
+    };
+    await okCall(rpc.unary('Auth', 'UserAdd', { name: 'root', password: 'r' }));
+    await okCall(rpc.unary('Auth', 'UserGrantRole', { user: 'root', role: 'root' }));
+    await okCall(rpc.unary('Auth', 'RoleAdd', { name: 'app' }));
+    await okCall(rpc.unary('Auth', 'UserAdd', { name: 'alice', password: 'a' }));
+    await okCall(rpc.unary('Auth', 'UserGrantRole', { user: 'alice', role: 'app' }));
+    await okCall(rpc.unary('Auth', 'AuthEnable', {}));
+    const token = async (name: string, password: string) =>
+      ((await okCall(rpc.unary('Auth', 'Authenticate', { name, password }))).response as { token: string }).token;
+    const root = await token('root', 'r');
+    const alice = await token('alice', 'a');
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < 5; round++) {
+      await okCall(rpc.unary('Auth', 'RoleGrantPermission', { name: 'app', perm: { permType: 'READWRITE', key: b('app/'), range_end: b('app0') } }, root));
+      // Puts spread over ~20 ms, the revoke in the middle: some are checked before it applies and
+      // proposed after it.
+      const puts = Array.from({ length: 40 }, (_, i) =>
+        sleep(i % 20).then(() => rpc.unary('KV', 'Put', { key: b(`app/${round}/${i}`), value: b('v') }, alice)),
+      );
+      await sleep(5 + round);
+      const revoke = await okCall(rpc.unary('Auth', 'RoleRevokePermission', { role: 'app', key: b('app/'), range_end: b('app0') }, root));
+      const revokedAt = Number((revoke.response as { header: { revision: string } }).header.revision);
+      for (const p of await Promise.all(puts)) {
+        outcomes.set(p.details || 'ok', (outcomes.get(p.details || 'ok') ?? 0) + 1);
+        if (p.code === 0) {
+          const rev = Number((p.response as { header: { revision: string } }).header.revision);
+          expect(rev, 'a write applied after the revoke that should have stopped it').toBeLessThanOrEqual(revokedAt);
+        } else {
+          expect(['etcdserver: permission denied', 'etcdserver: revision of auth store is old']).toContain(p.details);
+        }
+      }
+    }
+    console.log(`auth race outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`);
   });
 });

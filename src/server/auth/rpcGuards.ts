@@ -8,6 +8,7 @@ import type * as pb from '../proto/messages.js';
 import { toServiceError } from '../grpc/unary.js';
 import type { AuthGate, CallerInfo } from './authGate.js';
 import { authErrors } from './errors.js';
+import { requestAuth } from './requestAuth.js';
 
 type Guard = (gate: AuthGate, call: CallerInfo, request: unknown, store: MvccStore) => void;
 
@@ -100,7 +101,15 @@ export function guardService(
         else refuseStream(call, status);
         return;
       }
-      (original as unknown as (c: unknown, cb?: unknown) => void)(call, callback);
+      let username = '';
+      try {
+        username = gate.caller(call) ?? '';
+      } catch {
+        // Open methods admit callers without a valid identity; they propose nothing on anyone's behalf.
+      }
+      requestAuth.run({ username, authRevision: gate.store.revision }, () =>
+        (original as unknown as (c: unknown, cb?: unknown) => void)(call, callback),
+      );
     };
     out[method] = wrapped as unknown as grpc.UntypedHandleCall;
   }
@@ -114,4 +123,26 @@ function refuseStream(call: unknown, status: Partial<grpc.StatusObject>): void {
     details: status.details,
   });
   stream.emit('error', error);
+}
+
+/**
+ * For the Auth service, which checks inside each method: runs every call in its caller's request-auth
+ * context, so the proposals it makes carry the auth revision they were checked at.
+ */
+export function withRequestAuth(impl: grpc.UntypedServiceImplementation, gate: AuthGate): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(impl)) {
+    const original = handler as unknown as (c: unknown, cb?: unknown) => void;
+    const wrapped = (call: CallerInfo, callback?: unknown) => {
+      let username = '';
+      try {
+        username = gate.caller(call) ?? '';
+      } catch {
+        // The method itself refuses a bad identity; the context only records a good one.
+      }
+      requestAuth.run({ username, authRevision: gate.store.revision }, () => original(call, callback));
+    };
+    out[method] = wrapped as unknown as grpc.UntypedHandleCall;
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ParsedUrl } from '../config/urls.js';
 import { AuthService, ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../proto/load.js';
 import type { AuthGate } from '../auth/authGate.js';
-import { guardService } from '../auth/rpcGuards.js';
+import { guardService, withRequestAuth } from '../auth/rpcGuards.js';
 import { authService } from './authService.js';
 import { clusterService } from './clusterService.js';
 import type { MemberContext } from './context.js';
@@ -57,7 +57,7 @@ export function createGrpcServer(
   server.addService(LeaseService, guarded('etcdserverpb.Lease', leaseService(ctx, observer)));
   server.addService(ClusterService, guarded('etcdserverpb.Cluster', clusterService(ctx, observer)));
   server.addService(MaintenanceService, guarded('etcdserverpb.Maintenance', maintenanceService(ctx, observer)));
-  server.addService(AuthService, authService(ctx, observer, gate));
+  server.addService(AuthService, withRequestAuth(authService(ctx, observer, gate) as grpc.UntypedServiceImplementation, gate));
   return server;
 }
 
