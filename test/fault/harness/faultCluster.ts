@@ -2,6 +2,7 @@ import path from 'node:path';
 import { freePort, type MemberOptions, type MemberProcess, startMember } from '../../support/processes.js';
 import { MemberClient } from './etcdClient.js';
 import { PeerProxy } from './proxy.js';
+import { socketOwner } from './socketOwner.js';
 
 /*
  * capstan members on loopback that faults can be done to. Each member of a multi-member cluster
@@ -57,8 +58,11 @@ export class FaultCluster {
     }
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     const members: FaultMember[] = [];
+    // Which member dialed a peer connection: the running member processes are the candidates.
+    const identify = (remotePort: number, proxyPort: number): Promise<string | null> =>
+      socketOwner(remotePort, proxyPort, members.filter((m) => m.process.isRunning()).map((m) => ({ name: m.name, pid: m.process.pid })));
     for (const p of planned) {
-      const proxy = p.proxyPort === null ? null : new PeerProxy(p.proxyPort, p.options.peerPort);
+      const proxy = p.proxyPort === null ? null : new PeerProxy(p.proxyPort, p.options.peerPort, identify);
       await proxy?.start();
       const process = await startMember('capstan', { ...p.options, wait: false, readyTimeoutMs });
       members.push({ name: p.options.name, options: p.options, process, proxy, client: new MemberClient(process.endpoint, options.requestTimeoutMs), paused: false });
@@ -120,6 +124,15 @@ export class FaultCluster {
     m.process = await startMember('capstan', { ...m.options, wait: false, readyTimeoutMs: this.readyTimeoutMs });
   }
 
+  /**
+   * Cuts `m` off from every other member: its proxy silences every connection into it, and every other
+   * proxy silences the connections `m` dialed. Connections stay open; bytes vanish.
+   */
+  isolate(m: FaultMember): void {
+    m.proxy?.setMode({ kind: 'blackhole' });
+    for (const other of this.members) if (other !== m) other.proxy?.setBlockedSources([m.name]);
+  }
+
   pause(m: FaultMember): void {
     if (!m.process.isRunning() || m.paused) return;
     process.kill(m.process.pid, 'SIGSTOP');
@@ -137,6 +150,7 @@ export class FaultCluster {
     for (const m of this.members) {
       this.resume(m);
       m.proxy?.setMode({ kind: 'pass' });
+      m.proxy?.setBlockedSources([]);
     }
     for (const m of this.members) if (!m.process.isRunning()) await this.restart(m);
     await Promise.all(this.members.map((m) => m.process.waitReady()));

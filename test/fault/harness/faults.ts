@@ -85,7 +85,7 @@ export async function runFaults(cluster: FaultCluster, o: FaultScheduleOptions):
     o.log(`${record.injectedAt.toFixed(0)} ms: ${kind} ${record.targets.join(',')} for ${hold.toFixed(0)} ms`);
     if (kind.startsWith('kill')) for (const t of targets) await cluster.kill(t);
     else if (kind.startsWith('pause')) for (const t of targets) cluster.pause(t);
-    else if (kind.startsWith('partition')) for (const t of targets) t.proxy?.setMode({ kind: 'blackhole' });
+    else if (kind.startsWith('partition')) for (const t of targets) cluster.isolate(t);
     else for (const t of targets) t.proxy?.setMode({ kind: 'delay', delayMs: Math.round(between([20, 200])) });
     await sleep(hold);
     try {

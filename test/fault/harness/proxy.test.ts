@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../../support/processes.js';
-import { PeerProxy } from './proxy.js';
+import { PeerProxy, type SourceIdentifier } from './proxy.js';
+import { socketOwner } from './socketOwner.js';
 
 // The proxy against a real echo server on loopback: pass, blackhole (silence, connection kept), delay, reset.
 describe('fault proxy', () => {
@@ -10,12 +11,12 @@ describe('fault proxy', () => {
     for (const close of closers.splice(0).reverse()) await close();
   });
 
-  async function setup(): Promise<{ proxy: PeerProxy; connect: () => Promise<net.Socket> }> {
+  async function setup(identify: SourceIdentifier | null = null): Promise<{ proxy: PeerProxy; connect: () => Promise<net.Socket> }> {
     const [echoPort, proxyPort] = await freePorts(2);
     const echo = net.createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(echoPort!, '127.0.0.1', r));
     closers.push(() => new Promise((r) => echo.close(() => r())));
-    const proxy = new PeerProxy(proxyPort!, echoPort!);
+    const proxy = new PeerProxy(proxyPort!, echoPort!, identify);
     await proxy.start();
     closers.push(() => proxy.close());
     const connect = () => new Promise<net.Socket>((resolve, reject) => {
@@ -54,6 +55,20 @@ describe('fault proxy', () => {
     expect(await reply(socket, 'abc', 3_000)).toBe('abc');
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     proxy.setMode({ kind: 'pass' });
+  });
+
+  it('knows who dialed (from /proc) and silences connections from a blocked source', async () => {
+    const { proxy, connect } = await setup((remotePort, proxyPort) => socketOwner(remotePort, proxyPort, [{ name: 'this-test', pid: process.pid }]));
+    const socket = await connect();
+    expect(await reply(socket, 'known', 2_000)).toBe('known');
+    expect(proxy.connectionsIdentified).toBe(1);
+    proxy.setBlockedSources(['someone-else']);
+    socket.removeAllListeners('data');
+    expect(await reply(socket, 'still', 2_000)).toBe('still');
+    proxy.setBlockedSources(['this-test']);
+    socket.removeAllListeners('data');
+    expect(await reply(socket, 'cut', 300)).toBeNull();
+    expect(socket.destroyed).toBe(false);
   });
 
   it('resets live connections on demand', async () => {
