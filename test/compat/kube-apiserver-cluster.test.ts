@@ -25,27 +25,29 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The member every reachable member names as leader, or null when they disagree or none answers. */
-async function agreedLeader(members: readonly MemberProcess[]): Promise<MemberProcess | null> {
+/** The member every reachable member names as leader, or a description of why there is none. */
+async function agreedLeader(members: readonly MemberProcess[]): Promise<MemberProcess | string> {
   const live = members.filter((m) => m.isRunning());
   const result = await etcdctl(live, ['endpoint', 'status', '-w', 'json']);
-  if (result.code !== 0) return null;
+  if (result.code !== 0) return `etcdctl endpoint status exited ${result.code}: ${result.stderr.trim()}`;
   const statuses = JSON.parse(result.stdout) as EndpointStatus[];
   const leaders = new Set(statuses.map((s) => String(s.Status.leader)));
-  if (leaders.size !== 1 || statuses.length !== live.length) return null;
+  if (leaders.size !== 1 || statuses.length !== live.length) return `no agreement: ${result.stdout.trim()}`;
   const leaderId = [...leaders][0];
   const leaderStatus = statuses.find((s) => String(s.Status.header.member_id) === leaderId);
-  return live.find((m) => m.endpoint === leaderStatus?.Endpoint) ?? null;
+  return live.find((m) => m.endpoint === leaderStatus?.Endpoint) ?? `leader ${leaderId} is not live: ${result.stdout.trim()}`;
 }
 
-async function waitForLeader(members: readonly MemberProcess[], timeoutMs: number): Promise<MemberProcess> {
+async function waitForLeader(members: readonly MemberProcess[], timeoutMs: number, what: string): Promise<MemberProcess> {
   const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; attempt < 200 && Date.now() < deadline; attempt++) {
+  let last = 'not asked yet';
+  for (let attempt = 0; attempt < 400 && Date.now() < deadline; attempt++) {
     const leader = await agreedLeader(members);
-    if (leader !== null) return leader;
+    if (typeof leader !== 'string') return leader;
+    last = leader;
     await delay(250);
   }
-  throw new Error(`the members did not agree on one leader in ${timeoutMs} ms`);
+  throw new Error(`${what}: the members did not agree on one leader in ${timeoutMs} ms; last: ${last}`);
 }
 
 describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
@@ -62,7 +64,7 @@ describeWithReference(['kube-apiserver', 'kubectl', 'etcdctl'], () => {
       size: 3,
       extraArgs: ['--experimental-watch-progress-notify-interval=5s'],
     }));
-    const leader = await waitForLeader(members, 30_000);
+    const leader = await waitForLeader(members, 60_000, 'new cluster');
     api = await startKubeApiserver({
       etcdServers: members.map((m) => m.endpoint),
       baseDir: dir,
@@ -103,7 +105,7 @@ type: Normal
     const writesBeforeKill = outcomes.length;
     await leader.kill('SIGKILL');
     const survivors = members.filter((m) => m !== leader);
-    const newLeader = await waitForLeader(survivors, 30_000);
+    const newLeader = await waitForLeader(survivors, 60_000, 'after the leader was killed');
     expect(newLeader).not.toBe(leader);
     // After the election, writes succeed again: three in a row begun after the kill.
     const recovered = (): boolean => {
