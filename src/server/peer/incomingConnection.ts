@@ -36,6 +36,8 @@ export interface IncomingConnectionOptions {
   /** The hello was accepted; the transport tracks the connection from here on. */
   onAccepted(hello: Hello, socket: net.Socket): void;
   onBytesReceived(from: bigint | null, n: number): void;
+  /** The connection was closed for a protocol error (etcd_network_peer_received_failures_total). */
+  onReceiveFailure(from: bigint | null): void;
   /** The cluster as a joining member asks for it (etcd's /members on the peer URL); absent: refuse. */
   describeCluster?(): Uint8Array;
 }
@@ -228,6 +230,7 @@ export function serveIncomingConnection(socket: net.Socket, opts: IncomingConnec
         'remote-peer-id': hello === null ? '' : idToHex(hello.from),
         error: (err as Error).message,
       });
+      opts.onReceiveFailure(hello?.from ?? null);
       socket.destroy();
     }
   });

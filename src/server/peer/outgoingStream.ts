@@ -35,6 +35,8 @@ export interface OutgoingStreamOptions {
   limits: PeerQueueLimits;
   /** The connection was lost (raft should probe this peer again). */
   onDisconnected(): void;
+  /** The stream became usable (hello accepted) or stopped being so. */
+  onActiveChange(active: boolean): void;
   /** The peer refused us as a removed member. */
   onRemoved(): void;
   onBytesSent(n: number): void;
@@ -130,7 +132,9 @@ export class OutgoingStream {
 
   stop(): void {
     if (this.state === 'stopped') return;
+    const wasOpen = this.state === 'open';
     this.state = 'stopped';
+    if (wasOpen) this.opts.onActiveChange(false);
     this.clearTimers();
     this.socket?.destroy();
     this.socket = null;
@@ -217,6 +221,7 @@ export class OutgoingStream {
         this.state = 'open';
         this.backoff.reset();
         this.log.info('peer became active', { 'peer-id': peer });
+        this.opts.onActiveChange(true);
         this.log.info('established TCP streaming connection with remote peer', {
           'stream-writer-type': 'stream Message',
           'local-member-id': idToHex(this.opts.localId),
@@ -270,6 +275,7 @@ export class OutgoingStream {
     if (this.state === 'stopped' || this.state === 'removed') return;
     const peer = idToHex(this.opts.peerId);
     if (wasOpen) {
+      this.opts.onActiveChange(false);
       this.log.warn('peer became inactive (message send to peer failed)', {
         'peer-id': peer,
         error: `failed to write ${peer} on stream Message (${this.lastError || 'connection closed'})`,

@@ -10,6 +10,7 @@ import { idToHex } from '../membership/ids.js';
 import { encodeMessage, MessageType, type Message } from '../../raft/index.js';
 import { ConnectionKind, frameForQueue, FrameType } from './frames.js';
 import { serveIncomingConnection } from './incomingConnection.js';
+import { NO_PEER_METRICS, type PeerMetricsSink } from './metrics.js';
 import { OutgoingStream } from './outgoingStream.js';
 import { sendSnapshotOnce, type SnapshotTransfer } from './snapshotSender.js';
 import { DEFAULT_QUEUE_LIMITS, DEFAULT_TIMING, type PeerQueueLimits, type PeerTiming } from './timing.js';
@@ -44,6 +45,8 @@ export interface PeerTransportOptions {
   describeCluster?(): Uint8Array;
   timing?: Partial<PeerTiming>;
   queueLimits?: Partial<PeerQueueLimits>;
+  /** etcd_network_* peer metrics; `peerMetricsFor(createMetrics().network)` feeds the member's registry. */
+  metrics?: PeerMetricsSink;
 }
 
 /** Counters per peer (for metrics: etcd_network_peer_sent_bytes_total and friends). */
@@ -74,6 +77,8 @@ export class PeerTransport {
   private readonly timing: PeerTiming;
   private readonly limits: PeerQueueLimits;
   private readonly log: Logger;
+  private readonly metrics: PeerMetricsSink;
+  private readonly localHex: string;
   private readonly servers: net.Server[] = [];
   private readonly peers = new Map<bigint, PeerEntry>();
   /**
@@ -92,6 +97,8 @@ export class PeerTransport {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.limits = { ...DEFAULT_QUEUE_LIMITS, ...opts.queueLimits };
     this.log = opts.logger;
+    this.metrics = opts.metrics ?? NO_PEER_METRICS;
+    this.localHex = idToHex(opts.localId);
     if (opts.localId === 0n) throw new Error('invariant: the local member ID must not be 0');
   }
 
@@ -154,6 +161,7 @@ export class PeerTransport {
 
   private createEntry(id: bigint, peerUrls: readonly string[]): PeerEntry {
     const counters: PeerCounters = { sentBytes: 0, receivedBytes: 0, droppedMessages: 0, droppedSinceLog: 0, lastDropLogAt: 0 };
+    const hex = idToHex(id);
     const stream = new OutgoingStream({
       localId: this.opts.localId,
       clusterId: this.opts.clusterId,
@@ -164,12 +172,15 @@ export class PeerTransport {
       timing: this.timing,
       limits: this.limits,
       onDisconnected: () => this.opts.onUnreachable(id),
+      onActiveChange: (active) => this.metrics.activeChanged(this.localHex, hex, active),
       onRemoved: () => this.reportRemoved(),
       onBytesSent: (n) => {
         counters.sentBytes += n;
+        this.metrics.sentBytes(hex, n);
       },
       onBytesReceived: (n) => {
         counters.receivedBytes += n;
+        this.metrics.receivedBytes(hex, n);
       },
     });
     stream.start();
@@ -200,6 +211,8 @@ export class PeerTransport {
   send(messages: readonly Message[]): void {
     for (const m of messages) {
       if (m.to === this.opts.localId) throw new Error(`invariant: raft message ${MessageType[m.type]} addressed to the local member`);
+      // The receiver checks this against the connection's hello and would drop the connection.
+      if (m.from !== this.opts.localId) throw new Error(`invariant: raft message ${MessageType[m.type]} from ${idToHex(m.from)} sent by member ${this.localHex}`);
       if (m.type === MessageType.MsgSnap) {
         // The state travels as the snapshot's data stream, not a second time inside the message.
         const snapshot = m.snapshot;
@@ -239,9 +252,11 @@ export class PeerTransport {
       onRemoved: () => this.reportRemoved(),
       onBytesSent: (n) => {
         entry.sentBytes += n;
+        this.metrics.sentBytes(idToHex(message.to), n);
       },
       done: (ok) => {
         this.snapshots.delete(transfer);
+        if (!ok) this.metrics.sendFailure(idToHex(message.to));
         if (!ok && this.state !== 'stopped') this.opts.onUnreachable(message.to);
         done(ok);
       },
@@ -320,14 +335,17 @@ export class PeerTransport {
       },
       onBytesReceived: (from, n) => {
         if (from === null) return;
+        this.metrics.receivedBytes(idToHex(from), n);
         const e = this.peers.get(from) ?? this.remotes.get(from);
         if (e !== undefined) e.receivedBytes += n;
       },
+      onReceiveFailure: (from) => this.metrics.receiveFailure(from === null ? '' : idToHex(from)),
     });
   }
 
   private dropped(m: Message, entry: PeerEntry): void {
     entry.droppedMessages++;
+    this.metrics.sendFailure(idToHex(m.to));
     entry.droppedSinceLog++;
     const now = Date.now();
     if (now - entry.lastDropLogAt >= DROP_LOG_INTERVAL_MS) {

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MessageType } from '../../../src/raft/index.js';
 import { parseUrl } from '../../../src/server/config/urls.js';
 import { createNopLogger } from '../../../src/server/logger.js';
-import { PeerTransport, type PeerTransportOptions } from '../../../src/server/peer/index.js';
+import { createMetrics } from '../../../src/server/metrics.js';
+import { PeerTransport, peerMetricsFor, type PeerTransportOptions } from '../../../src/server/peer/index.js';
 import { freePort, heartbeat, append, logMessages, mesh, startNode, waitFor, type TestNode } from './helpers.js';
 
 const started: TestNode[] = [];
@@ -168,6 +169,28 @@ describe('PeerTransport', () => {
     expect(() => a.transport.send([heartbeat(1n, 7n, 1)])).not.toThrow();
     expect(() => a.transport.send([heartbeat(1n, 1n, 1)])).toThrow(/local member/);
     expect(() => a.transport.addPeer(1n, ['http://127.0.0.1:1'])).toThrow(/own peer/);
+  });
+
+  it('feeds etcd\'s etcd_network_* peer metrics', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const a = await node(1n, { metrics: peerMetricsFor(metrics.network) });
+    const b = await node(2n);
+    mesh([a, b]);
+    await waitFor('active', () => a.transport.isActive(2n) && b.transport.isActive(1n));
+    a.transport.send([heartbeat(1n, 2n, 1)]);
+    b.transport.send([heartbeat(2n, 1n, 1)]);
+    await waitFor('delivered', () => a.received.length === 1 && b.received.length === 1);
+    const value = async (name: string, labels: Record<string, string>): Promise<number> => {
+      const m = await metrics.registry.getSingleMetric(name)!.get();
+      return m.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+    };
+    expect(await value('etcd_network_peer_sent_bytes_total', { To: '2' })).toBeGreaterThan(0);
+    expect(await value('etcd_network_peer_received_bytes_total', { From: '2' })).toBeGreaterThan(0);
+    expect(await value('etcd_network_active_peers', { Local: '1', Remote: '2' })).toBe(1);
+    await b.transport.stop();
+    await waitFor('a sees b go', () => !a.transport.isActive(2n));
+    expect(await value('etcd_network_active_peers', { Local: '1', Remote: '2' })).toBe(0);
+    expect(await value('etcd_network_disconnected_peers_total', { Local: '1', Remote: '2' })).toBe(1);
   });
 
   it('start() on a taken port rejects and leaves nothing listening', async () => {
