@@ -10,6 +10,7 @@ import { createLogger } from './logger.js';
 import { Member } from './member.js';
 import { createMetricsServer } from './metricsServer.js';
 import { AuthGate } from './auth/authGate.js';
+import { tokenProviderFor } from './auth/jwtTokens.js';
 import { authStoreOf } from './auth/registry.js';
 import { clientCredentials, isSecureScheme } from './tls/clientTls.js';
 
@@ -62,7 +63,7 @@ async function run(config: Config): Promise<void> {
       }),
   };
   const authStore = await authStoreOf(member.store);
-  authStore.tokens.setTtlMs(config.authTokenTtlSeconds * 1000);
+  authStore.tokens = tokenProviderFor(config.authToken, authStore.tokens, config.authTokenTtlSeconds * 1000);
   authStore.bcryptCost = config.bcryptCost;
   const gate = new AuthGate(authStore, config.clientTls.clientCertAuth);
   const server = createGrpcServer(member, observer, {

@@ -8,6 +8,7 @@ import type * as pb from '../proto/messages.js';
 import { authErrors } from './errors.js';
 import { KeyRanges } from './rangePermissions.js';
 import { SimpleTokens } from './simpleTokens.js';
+import type { TokenProvider } from './tokenProvider.js';
 
 export const ROOT = 'root';
 
@@ -61,7 +62,8 @@ export class AuthStore {
   private readonly users = new Map<string, UserRecord>();
   private readonly roles = new Map<string, RoleRecord>();
   private readonly rangeCache = new Map<string, UserRanges>();
-  readonly tokens: SimpleTokens;
+  /** etcd's --auth-token: simple tokens unless the member is configured for JWT. */
+  tokens: TokenProvider;
   /** --bcrypt-cost for passwords hashed by this member's handlers (etcd's default: 10). */
   bcryptCost = 10;
 

@@ -2,12 +2,13 @@
 // --auth-token-ttl seconds after their last use. Like etcd's, they do not survive a restart and are
 // all dropped when auth is disabled or the auth state changes in a way that makes them unsafe.
 import { randomInt } from 'node:crypto';
+import type { TokenProvider } from './tokenProvider.js';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Bound on live tokens, so a client looping on Authenticate cannot grow memory without limit. */
 const MAX_TOKENS = 100_000;
 
-export class SimpleTokens {
+export class SimpleTokens implements TokenProvider {
   private readonly tokens = new Map<string, { user: string; expiresAt: number }>();
   private counter = 0;
 

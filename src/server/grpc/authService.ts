@@ -40,7 +40,7 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
       const user = auth.user(req.name);
       // The same error for an unknown user and a wrong password, so names cannot be probed.
       if (!user || user.noPassword || !(await verifyPassword(req.password, user.password))) throw authErrors.authFailed();
-      const token = await ctx.propose('authenticate', { name: req.name, password: '', simple_token: auth.tokens.generate() });
+      const token = await ctx.propose('authenticate', { name: req.name, password: '', simple_token: auth.tokens.generate(req.name, auth.revision) });
       return { header: ctx.header(), token };
     }),
     UserAdd: rpc<pb.AuthUserAddRequest, pb.AuthUserAddResponse>('UserAdd', async (req, call) => {
