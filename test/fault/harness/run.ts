@@ -75,7 +75,8 @@ export function replayCommands(o: Pick<RunOptions, 'seed' | 'members' | 'duratio
 
 export async function runOnce(o: RunOptions): Promise<RunReport> {
   const log = o.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const parent = o.baseDir ?? os.tmpdir();
+  // Absolute: members run with their data dir's parent as cwd.
+  const parent = path.resolve(o.baseDir ?? os.tmpdir());
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(path.join(parent, `capstan-fault-s${o.seed}-m${o.members}-`));
   const clock = new RunClock();
