@@ -10,7 +10,7 @@ export enum FrameType {
   HelloOk = 2,
   /** Listener → dialer: the dialer was removed from the cluster; the connection closes. */
   Removed = 3,
-  /** Listener → dialer: refused for another reason (cluster ID mismatch...); the connection closes. */
+  /** Listener → dialer: refused (cluster ID mismatch...), with the listener's cluster ID; the connection closes. */
   Rejected = 4,
   /** One raft message (src/raft encodeMessage bytes). */
   RaftMessage = 5,
@@ -178,9 +178,32 @@ export function decodeHello(body: Buffer): Hello {
   };
 }
 
-/** Text bodies (Rejected reasons, Removed) are UTF-8. */
-export function encodeTextFrame(type: FrameType.Rejected | FrameType.Removed, text: string): Buffer {
-  return encodeFrame(type, Buffer.from(text, 'utf8'));
+/** The Removed body is a UTF-8 reason. */
+export function encodeRemoved(text: string): Buffer {
+  return encodeFrame(FrameType.Removed, Buffer.from(text, 'utf8'));
+}
+
+export const REJECT_CLUSTER_ID_MISMATCH = 'cluster ID mismatch';
+export const REJECT_INCOMPATIBLE_VERSION = 'incompatible version';
+export const REJECT_TO_MISMATCH = 'to field mismatch';
+
+export interface Rejection {
+  /** The refusing member's cluster ID (etcd answers X-Etcd-Cluster-ID), for the dialer's log. */
+  clusterId: bigint;
+  reason: string;
+}
+
+export function encodeRejected(r: Rejection): Buffer {
+  const reason = Buffer.from(r.reason, 'utf8');
+  const b = Buffer.allocUnsafe(8 + reason.length);
+  b.writeBigUInt64BE(r.clusterId, 0);
+  b.set(reason, 8);
+  return encodeFrame(FrameType.Rejected, b);
+}
+
+export function decodeRejected(body: Buffer): Rejection {
+  if (body.length < 8) throw new FrameError('short rejection frame');
+  return { clusterId: body.readBigUInt64BE(0), reason: body.subarray(8).toString('utf8') };
 }
 
 export interface RequestFrame {

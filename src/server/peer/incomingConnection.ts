@@ -16,10 +16,14 @@ import {
   encodeFrame,
   encodeResponse,
   encodeSnapshotResult,
-  encodeTextFrame,
+  encodeRejected,
+  encodeRemoved,
   FrameReader,
   FrameType,
   PROTOCOL_VERSION,
+  REJECT_CLUSTER_ID_MISMATCH,
+  REJECT_INCOMPATIBLE_VERSION,
+  REJECT_TO_MISMATCH,
   type Frame,
   type Hello,
 } from './frames.js';
@@ -62,10 +66,10 @@ export function serveIncomingConnection(socket: net.Socket, opts: IncomingConnec
   socket.setKeepAlive(true, 5000);
   const handshakeTimer = setTimeout(() => socket.destroy(), opts.timing.handshakeTimeoutMs);
 
-  const refuse = (type: FrameType.Rejected | FrameType.Removed, text: string): void => {
+  const refuse = (answer: Buffer): void => {
     clearTimeout(handshakeTimer);
     refused = true;
-    socket.end(encodeTextFrame(type, text));
+    socket.end(answer);
     // end() waits for the peer to read; a peer that never reads must not keep the socket open.
     lingerTimer = setTimeout(() => socket.destroy(), opts.timing.handshakeTimeoutMs);
   };
@@ -83,7 +87,7 @@ export function serveIncomingConnection(socket: net.Socket, opts: IncomingConnec
     const from = idToHex(h.from);
     if (h.version !== PROTOCOL_VERSION) {
       log.warn('failed version compatibility check', { 'local-member-id': localHex, 'remote-peer-id': from, 'remote-protocol-version': h.version });
-      return refuse(FrameType.Rejected, 'incompatible version');
+      return refuse(encodeRejected({ clusterId: opts.clusterId, reason: REJECT_INCOMPATIBLE_VERSION }));
     }
     if (h.clusterId !== opts.clusterId) {
       log.warn('request cluster ID mismatch', {
@@ -92,7 +96,7 @@ export function serveIncomingConnection(socket: net.Socket, opts: IncomingConnec
         'remote-peer-id': from,
         'remote-peer-cluster-id': idToHex(h.clusterId),
       });
-      return refuse(FrameType.Rejected, 'cluster ID mismatch');
+      return refuse(encodeRejected({ clusterId: opts.clusterId, reason: REJECT_CLUSTER_ID_MISMATCH }));
     }
     if (h.to !== opts.localId) {
       log.warn('ignored streaming request; ID mismatch', {
@@ -101,14 +105,14 @@ export function serveIncomingConnection(socket: net.Socket, opts: IncomingConnec
         'remote-peer-id-from': from,
         'cluster-id': idToHex(opts.clusterId),
       });
-      return refuse(FrameType.Rejected, 'to field mismatch');
+      return refuse(encodeRejected({ clusterId: opts.clusterId, reason: REJECT_TO_MISMATCH }));
     }
     if (opts.isRemoved(h.from)) {
       log.warn('rejected stream from remote peer because it was removed', {
         'local-member-id': localHex,
         'remote-peer-id-from': from,
       });
-      return refuse(FrameType.Removed, 'removed member');
+      return refuse(encodeRemoved('removed member'));
     }
     clearTimeout(handshakeTimer);
     hello = h;

@@ -11,6 +11,7 @@ import { Backoff } from './backoff.js';
 import { connectOptions, UrlPicker } from './dialTarget.js';
 import {
   ConnectionKind,
+  decodeRejected,
   decodeResponse,
   encodeHello,
   encodeRequest,
@@ -19,6 +20,7 @@ import {
   PROTOCOL_VERSION,
   type Frame,
 } from './frames.js';
+import { logRejection } from './rejection.js';
 import { SendQueue, type QueuedFrame } from './sendQueue.js';
 import { writeParts } from './socketWrite.js';
 import { MAX_BATCH_BYTES, type PeerQueueLimits, type PeerTiming } from './timing.js';
@@ -243,15 +245,13 @@ export class OutgoingStream {
         this.rejectPending(`peer ${peer} says this member was removed`);
         this.opts.onRemoved();
         return;
-      case FrameType.Rejected:
-        this.lastError = `peer ${peer} refused the connection: ${frame.body.toString('utf8')}`;
-        this.log.warn('peer refused streaming connection', {
-          'local-member-id': idToHex(this.opts.localId),
-          'remote-peer-id': peer,
-          reason: frame.body.toString('utf8'),
-        });
+      case FrameType.Rejected: {
+        const r = decodeRejected(frame.body);
+        this.lastError = `peer ${peer} refused the connection: ${r.reason}`;
+        logRejection(this.log, r, this.opts.localId, this.opts.clusterId, this.opts.peerId);
         socket.destroy();
         return;
+      }
       case FrameType.Response: {
         const r = decodeResponse(frame.body);
         const p = this.pending.get(r.id);

@@ -10,6 +10,7 @@ import type { ParsedUrl } from '../config/urls.js';
 import { connectOptions } from './dialTarget.js';
 import {
   ConnectionKind,
+  decodeRejected,
   decodeSnapshotResult,
   encodeHello,
   encodeSnapshotHeader,
@@ -19,6 +20,7 @@ import {
   PROTOCOL_VERSION,
   type Frame,
 } from './frames.js';
+import { logRejection } from './rejection.js';
 import { writeParts } from './socketWrite.js';
 import { SNAPSHOT_CHUNK_BYTES, type PeerTiming } from './timing.js';
 
@@ -114,8 +116,11 @@ export function sendSnapshotOnce(opts: SnapshotSendOptions): SnapshotTransfer {
         finish(false, 'this member was removed from the cluster');
         opts.onRemoved();
         return;
-      case FrameType.Rejected:
-        return finish(false, `peer refused the snapshot connection: ${frame.body.toString('utf8')}`);
+      case FrameType.Rejected: {
+        const r = decodeRejected(frame.body);
+        logRejection(log, r, opts.localId, opts.clusterId, opts.message.to);
+        return finish(false, `peer refused the snapshot connection: ${r.reason}`);
+      }
       case FrameType.SnapshotResult: {
         const r = decodeSnapshotResult(frame.body);
         if (stage !== 'awaiting-result') return finish(false, 'snapshot result before the snapshot was sent');

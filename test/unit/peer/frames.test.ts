@@ -7,12 +7,14 @@ import { UrlPicker } from '../../../src/server/peer/dialTarget.js';
 import {
   ConnectionKind,
   decodeHello,
+  decodeRejected,
   decodeRequest,
   decodeResponse,
   decodeSnapshotHeader,
   decodeSnapshotResult,
   encodeFrame,
   encodeHello,
+  encodeRejected,
   encodeRequest,
   encodeResponse,
   encodeSnapshotHeader,
@@ -78,6 +80,7 @@ describe('frames', () => {
 
     const header = decodeSnapshotHeader(only(new FrameReader().push(encodeSnapshotHeader({ message: Buffer.from('m'), dataLength: 2 ** 40 }))).body);
     expect([header.dataLength, Buffer.from(header.message).toString()]).toEqual([2 ** 40, 'm']);
+    expect(decodeRejected(only(new FrameReader().push(encodeRejected({ clusterId: 0xabcn, reason: 'cluster ID mismatch' }))).body)).toEqual({ clusterId: 0xabcn, reason: 'cluster ID mismatch' });
     expect(decodeSnapshotResult(only(new FrameReader().push(encodeSnapshotResult(false, 'disk full'))).body)).toEqual({ ok: false, reason: 'disk full' });
   });
 });

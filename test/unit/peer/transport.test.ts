@@ -101,7 +101,15 @@ describe('PeerTransport', () => {
     const entry = b.logs.entries().find((e) => e['msg'] === 'request cluster ID mismatch')!;
     expect(entry['remote-peer-cluster-id']).toBe('dead');
     expect(entry['local-member-cluster-id']).toBe('1c2d3e4f5a6b7c8d');
-    await waitFor('a hears the refusal', () => logMessages(a).includes('peer refused streaming connection'));
+    const dialerSays = 'request sent was ignored by remote peer due to cluster ID mismatch';
+    await waitFor('a hears the refusal', () => logMessages(a).includes(dialerSays));
+    expect(a.logs.entries().find((e) => e['msg'] === dialerSays)).toMatchObject({
+      'remote-peer-id': '2',
+      'remote-peer-cluster-id': '1c2d3e4f5a6b7c8d',
+      'local-member-id': '1',
+      'local-member-cluster-id': 'dead',
+      error: 'cluster ID mismatch',
+    });
     expect(a.transport.isActive(2n)).toBe(false);
     expect(b.received).toEqual([]);
     expect(a.removedFromCluster).toBe(0);
