@@ -89,6 +89,7 @@ describeWithReference([], () => {
     { service: 'KV', method: 'Range', inside: { as: 'alice', request: { key: b('app/a') } }, outside: { key: b('other/b') } },
     { service: 'KV', method: 'Range', inside: { as: 'alice', request: { key: b('app/'), range_end: b('app0') } }, outside: { key: b('app/'), range_end: b('\0') } },
     { service: 'KV', method: 'Put', inside: { as: 'alice', request: { key: b('app/p'), value: b('v') } }, outside: { key: b('other/p'), value: b('v') } },
+    { service: 'KV', method: 'Put', inside: { as: 'alice', request: { key: b('app/leased'), value: b('v'), lease: leases.ttlIn } }, outside: { key: b('app/leased2'), value: b('v'), lease: leases.out } },
     { service: 'KV', method: 'DeleteRange', inside: { as: 'alice', request: { key: b('app/p') } }, outside: { key: b('other/b') } },
     {
       service: 'KV', method: 'Txn',

@@ -14,7 +14,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describeWithReference(['etcdctl'], () => {
   let member: MemberProcess;
   const ctl = async (...args: string[]) => {
-    const r = await etcdctl(member, args);
+    // Generous: 100 kB writes with fsync on a busy test machine.
+    const r = await etcdctl(member, args, { commandTimeout: '20s' });
     return { code: r.code, out: r.stdout.trim(), err: r.stderr.split('\n').filter((l) => l.startsWith('Error:')).join('\n') };
   };
   const dbSize = async (): Promise<number> => {

@@ -27,10 +27,13 @@ const leaseKeys = (kind: 'read' | 'write'): Guard => (gate, call, request, store
 export const RPC_GUARDS: Readonly<Record<string, Readonly<Record<string, Guard>>>> = {
   'etcdserverpb.KV': {
     Range: (gate, call, r) => void gate.check(call, 'read', (r as pb.RangeRequest).key, (r as pb.RangeRequest).range_end),
-    Put: (gate, call, r) => {
+    Put: (gate, call, r, store) => {
       const put = r as pb.PutRequest;
       gate.check(call, 'write', put.key);
       if (put.prev_kv) gate.check(call, 'read', put.key);
+      // Attaching a key to a lease lets its holder's revoke delete it: etcd asks for write on every
+      // key the lease already holds (checkLeasePuts).
+      if (put.lease !== '0' && put.lease !== '') leaseKeys('write')(gate, call, { ID: put.lease }, store);
     },
     DeleteRange: (gate, call, r) => {
       const del = r as pb.DeleteRangeRequest;
