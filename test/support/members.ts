@@ -254,7 +254,8 @@ export async function startMember(kind: MemberKind, options: MemberOptions): Pro
     },
     async restart(overrides: Partial<MemberOptions> = {}) {
       await member.stop();
-      return startMember(kind, { ...options, ...overrides });
+      // Members of a new cluster start with wait: false; a restart waits unless told not to.
+      return startMember(kind, { ...options, wait: true, ...overrides });
     },
   };
   started.push(member);
