@@ -28,7 +28,9 @@ describeWithReference(['etcdctl'], () => {
         }
       })(),
     );
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Kill once enough writes are in (bounded: a busy machine is slow), with writers still going.
+    const deadline = Date.now() + 30_000;
+    while (acknowledged.size < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await member.kill('SIGKILL');
     stop = true;
     await Promise.all(writers);
