@@ -79,6 +79,11 @@ export class OutgoingStream {
     return this.state === 'open';
   }
 
+  /** Stopped, or the peer told us we were removed: nothing will be sent again. */
+  get finished(): boolean {
+    return this.state === 'stopped' || this.state === 'removed';
+  }
+
   get queuedFrames(): number {
     return this.queue.length;
   }

@@ -228,6 +228,7 @@ export class PeerTransport {
         this.log.debug('ignored message send request; unknown remote peer target', { type: MessageType[m.type], 'unknown-target-peer-id': idToHex(m.to) });
         continue;
       }
+      if (entry.stream.finished) continue; // we were removed: the member is stopping
       if (!entry.stream.enqueue(frameForQueue(FrameType.RaftMessage, encodeMessage(m)))) this.dropped(m, entry);
     }
   }

@@ -127,6 +127,8 @@ describe('PeerTransport', () => {
     expect(a.transport.isActive(2n)).toBe(false);
     expect(b.received).toEqual([]);
     await expect(a.transport.request(2n, 'x', new Uint8Array(0), 1000)).rejects.toThrow(/removed/);
+    a.transport.send([heartbeat(1n, 2n, 2)]);
+    expect(logMessages(a)).not.toContain('dropped internal Raft message since sending buffer is full (overloaded network)');
   });
 
   it('removePeer closes the removed member\'s incoming stream; its redial is refused', async () => {
