@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithReference } from '../support/reference.js';
+import { freePorts, type MemberProcess, startCapstan, tempDir } from '../support/processes.js';
+import { type CertFiles, makeCa } from './tlsPki.js';
+
+/** A bare TLS handshake; resolves with the negotiated protocol and cipher, or the error. */
+function handshake(port: number, caFile: string, client: CertFiles, opts: tls.ConnectionOptions): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tls.connect({
+      host: '127.0.0.1', port, ca: readFileSync(caFile), cert: readFileSync(client.cert), key: readFileSync(client.key),
+      ALPNProtocols: ['h2'], ...opts,
+    });
+    s.setTimeout(3000, () => s.destroy(new Error('timeout')));
+    s.once('secureConnect', () => {
+      const out = `${s.getProtocol() ?? '?'} ${s.getCipher().name}`;
+      s.end();
+      resolve(out);
+    });
+    s.once('error', (e) => resolve(`error: ${e.message}`));
+  });
+}
+
+// --tls-min-version, --tls-max-version and --cipher-suites shape what the client listener negotiates;
+// an https listener without a certificate is refused at start with etcd's message.
+describeWithReference([], () => {
+  let dir: string;
+  let ca: ReturnType<typeof makeCa>;
+  let server: CertFiles;
+  let client: CertFiles;
+  const members: MemberProcess[] = [];
+
+  const start = async (name: string, flags: string[]) => {
+    const [clientPort, peerPort] = await freePorts(2);
+    const url = `https://127.0.0.1:${clientPort}`;
+    const m = await startCapstan({
+      name, dataDir: path.join(dir, name), clientPort, peerPort,
+      extraArgs: [`--listen-client-urls=${url}`, `--advertise-client-urls=${url}`, `--cert-file=${server.cert}`,
+        `--key-file=${server.key}`, `--trusted-ca-file=${ca.cert}`, '--client-cert-auth', ...flags],
+      readyCheck: async () => !(await handshake(clientPort, ca.cert, client, {})).startsWith('error'),
+    });
+    members.push(m);
+    return clientPort;
+  };
+
+  beforeAll(() => {
+    dir = tempDir('tls-flags');
+    ca = makeCa(dir, 'ca');
+    server = ca.issue('server', { server: true });
+    client = ca.issue('client', { cn: 'root' });
+  });
+  afterAll(async () => {
+    for (const m of members) await m.stop();
+  });
+
+  it('--tls-min-version=TLS1.3 refuses a TLS 1.2 client', async () => {
+    const port = await start('v13', ['--tls-min-version=TLS1.3']);
+    expect(await handshake(port, ca.cert, client, { maxVersion: 'TLSv1.2' })).toMatch(/^error/);
+    expect(await handshake(port, ca.cert, client, {})).toMatch(/^TLSv1\.3 /);
+  });
+
+  it('--tls-max-version=TLS1.2 with --cipher-suites negotiates only the listed suites', async () => {
+    const port = await start('v12', ['--tls-max-version=TLS1.2', '--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384']);
+    expect(await handshake(port, ca.cert, client, {})).toBe('TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384');
+    expect(await handshake(port, ca.cert, client, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).toMatch(/^error/);
+  });
+
+  it('refuses to start an https listener without a certificate', async () => {
+    const [clientPort, peerPort] = await freePorts(2);
+    const url = `https://127.0.0.1:${clientPort}`;
+    const m = await startCapstan({
+      name: 'nocert', dataDir: path.join(dir, 'nocert'), clientPort, peerPort, wait: false,
+      extraArgs: [`--listen-client-urls=${url}`, `--advertise-client-urls=${url}`],
+    });
+    members.push(m);
+    const exit = await m.exited;
+    expect(exit.code).not.toBe(0);
+    expect(m.logs()).toContain(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${url} with HTTPS scheme`);
+  });
+});
