@@ -6,7 +6,8 @@ import type { FaultKind } from './faults.js';
 import { type RunReport, runOnce, summarize } from './run.js';
 
 /*
- * `npm run faults -- [--runs N] [--seed S] [--members 1|3|5] [--duration MS] [--clients C] [--faults a,b] [--keep]`
+ * `npm run faults -- [--runs N] [--seed S] [--members 1|3|5] [--duration MS] [--clients C] [--faults a,b] [--keep]
+ *   [--dir D] [--snapshot-count N]`
  * runs a campaign: N runs with seeds S, S+1, ...; prints one line per run and a summary, and exits 1 on
  * any violation. `npm run faults -- --check recording.json` checks a kept recording again, offline.
  */
@@ -21,11 +22,12 @@ interface CampaignArgs {
   keep: boolean;
   check: string | null;
   dir: string | undefined;
+  memberArgs: string[];
 }
 
 function parseArgs(argv: readonly string[]): CampaignArgs {
   const args: CampaignArgs = {
-    runs: 5, seed: Date.now() % 1_000_000, members: [1], durationMs: 20_000, clients: 6, faults: undefined, keep: false, check: null, dir: undefined,
+    runs: 5, seed: Date.now() % 1_000_000, members: [1], durationMs: 20_000, clients: 6, faults: undefined, keep: false, check: null, dir: undefined, memberArgs: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -49,6 +51,7 @@ function parseArgs(argv: readonly string[]): CampaignArgs {
       case '--keep': args.keep = true; break;
       case '--check': args.check = value(); break;
       case '--dir': args.dir = value(); break;
+      case '--snapshot-count': args.memberArgs.push(`--snapshot-count=${int()}`); break;
       default: throw new Error(`unknown flag ${flag}`);
     }
   }
@@ -76,7 +79,7 @@ async function main(): Promise<number> {
     try {
       const report = await runOnce({
         seed, members, durationMs: args.durationMs, clients: args.clients, requestTimeoutMs: 1_500,
-        ...(args.faults ? { faults: args.faults } : {}), keepOnSuccess: args.keep, ...(args.dir ? { baseDir: args.dir } : {}),
+        ...(args.faults ? { faults: args.faults } : {}), keepOnSuccess: args.keep, ...(args.dir ? { baseDir: args.dir } : {}), memberArgs: args.memberArgs,
       });
       reports.push(report);
       process.stdout.write(`run ${n + 1}/${args.runs}: ${summarize(report)}\n`);

@@ -28,6 +28,8 @@ export interface RunOptions {
   baseDir?: string;
   keepOnSuccess?: boolean;
   log?: (line: string) => void;
+  /** Extra member flags, e.g. a low --snapshot-count so lagging members catch up by snapshot. */
+  memberArgs?: readonly string[];
 }
 
 export interface RunReport {
@@ -80,7 +82,7 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(path.join(parent, `capstan-fault-s${o.seed}-m${o.members}-`));
   const clock = new RunClock();
-  const cluster = await FaultCluster.start({ size: o.members, baseDir: dir, requestTimeoutMs: o.requestTimeoutMs });
+  const cluster = await FaultCluster.start({ size: o.members, baseDir: dir, requestTimeoutMs: o.requestTimeoutMs, extraArgs: o.memberArgs ?? [] });
   const recorders: WatchRecorder[] = [];
   let recording: Recording | null = null;
   let faults: FaultRecord[] = [];
