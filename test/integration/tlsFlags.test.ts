@@ -67,6 +67,24 @@ describeWithReference([], () => {
     expect(await handshake(port, ca.cert, client, { ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).toMatch(/^error/);
   });
 
+  it('--client-crl-file refuses revoked client certificates, and reloads', async () => {
+    const crl = path.join(dir, 'clients.crl');
+    const bob = ca.issue('bob', { cn: 'bob' });
+    ca.writeCrl(crl, []);
+    const port = await start('crl', [`--client-crl-file=${crl}`]);
+    expect(await handshake(port, ca.cert, bob, {})).not.toMatch(/^error/);
+    ca.writeCrl(crl, [bob]);
+    let refused = false;
+    for (let i = 0; i < 20 && !refused; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      // The server refuses after the handshake's last flight; a refused client sees its socket reset.
+      const r = await handshake(port, ca.cert, bob, { maxVersion: 'TLSv1.2' });
+      refused = r.startsWith('error');
+    }
+    expect(refused).toBe(true);
+    expect(await handshake(port, ca.cert, client, { maxVersion: 'TLSv1.2' })).not.toMatch(/^error/);
+  });
+
   it('refuses to start an https listener without a certificate', async () => {
     const [clientPort, peerPort] = await freePorts(2);
     const url = `https://127.0.0.1:${clientPort}`;

@@ -1,7 +1,7 @@
 // A throwaway PKI made with the system's openssl for TLS tests: CAs, a loopback server certificate,
 // client certificates (one per CN), an expired one. Files only; nothing is mocked.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface CertFiles {
@@ -13,6 +13,8 @@ export interface CertificateAuthority extends CertFiles {
   name: string;
   /** Issues a certificate signed by this CA; `days` may be negative for an expired one. */
   issue(name: string, options?: { cn?: string; server?: boolean; days?: number }): CertFiles;
+  /** Writes this CA's CRL revoking `revoked` (and any revoked before) to `file`. */
+  writeCrl(file: string, revoked: readonly CertFiles[]): void;
 }
 
 function openssl(args: readonly string[], cwd: string): void {
@@ -42,6 +44,19 @@ export function makeCa(dir: string, name: string): CertificateAuthority {
         dir,
       );
       return out;
+    },
+    writeCrl(file, revoked) {
+      // `openssl ca` keeps its revocation list in a small database directory per CA.
+      const db = path.join(dir, `${name}-crldb`);
+      const conf = path.join(db, 'ca.cnf');
+      if (!existsSync(db)) {
+        mkdirSync(db);
+        writeFileSync(path.join(db, 'index.txt'), '');
+        writeFileSync(path.join(db, 'crlnumber'), '01\n');
+        writeFileSync(conf, `[ca]\ndefault_ca=d\n[d]\ndatabase=${db}/index.txt\ncrlnumber=${db}/crlnumber\ndefault_md=sha256\ndefault_crl_days=30\n`);
+      }
+      for (const r of revoked) openssl(['ca', '-config', conf, '-revoke', r.cert, '-keyfile', ca.key, '-cert', ca.cert], dir);
+      openssl(['ca', '-config', conf, '-gencrl', '-keyfile', ca.key, '-cert', ca.cert, '-out', file], dir);
     },
   };
 }

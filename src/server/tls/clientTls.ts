@@ -1,6 +1,6 @@
 // The client listener's TLS, from etcd's flags: --cert-file/--key-file (or --auto-tls), with
-// --trusted-ca-file and --client-cert-auth for client certificates, --cipher-suites, --tls-min-version
-// and --tls-max-version. https:// and unixs:// listeners use it; http:// and unix:// stay plain, as etcd.
+// --trusted-ca-file, --client-cert-auth and --client-crl-file for client certificates, --cipher-suites,
+// --tls-min-version and --tls-max-version. https:// and unixs:// listeners use it; http:// and unix:// stay plain, as etcd.
 import path from 'node:path';
 import type * as tls from 'node:tls';
 import type { Config } from '../config/config.js';
@@ -31,11 +31,11 @@ export function clientCredentials(
   const t = config.clientTls;
   let files: TlsFileSet;
   if (t.certFile !== '' || t.keyFile !== '') {
-    files = { certFile: t.certFile, keyFile: t.keyFile, trustedCaFile: t.trustedCaFile };
+    files = { certFile: t.certFile, keyFile: t.keyFile, trustedCaFile: t.trustedCaFile, crlFile: t.crlFile };
   } else if (t.autoTls) {
     const hosts = secure.map((u) => (u.host === '' ? '127.0.0.1' : u.host));
     const made = selfSignedCertificate(path.join(config.dataDir, 'fixtures', 'client'), hosts, config.selfSignedCertValidityYears);
-    files = { ...made, trustedCaFile: t.trustedCaFile };
+    files = { ...made, trustedCaFile: t.trustedCaFile, crlFile: t.crlFile };
   } else {
     throw new Error(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${secure[0]!.text} with HTTPS scheme`);
   }

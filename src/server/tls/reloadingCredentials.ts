@@ -12,6 +12,8 @@ export interface TlsFileSet {
   keyFile: string;
   /** '' when client certificates are not verified. */
   trustedCaFile: string;
+  /** --client-crl-file: revoked client certificates ('' for none). */
+  crlFile: string;
 }
 
 export interface TlsPolicy {
@@ -29,7 +31,7 @@ export interface ReloadLog {
 const POLL_MS = 500;
 
 function fingerprint(files: TlsFileSet): string {
-  return [files.certFile, files.keyFile, files.trustedCaFile]
+  return [files.certFile, files.keyFile, files.trustedCaFile, files.crlFile]
     .filter((f) => f !== '')
     .map((f) => {
       try {
@@ -50,6 +52,7 @@ function contextOptions(files: TlsFileSet, policy: TlsPolicy): tls.SecureContext
     maxVersion: policy.maxVersion,
   };
   if (files.trustedCaFile !== '') options.ca = readFileSync(files.trustedCaFile);
+  if (files.crlFile !== '') options.crl = readFileSync(files.crlFile);
   if (policy.ciphers !== undefined) options.ciphers = policy.ciphers;
   // Building it here proves the files agree before any server sees them.
   tls.createSecureContext(options);
