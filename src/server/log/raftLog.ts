@@ -200,7 +200,9 @@ export class RaftLog implements ConsensusLog {
 
   /** A message from a peer; a snapshot message comes with the state it describes. */
   step(message: Message, snapshotData: Uint8Array | null): void {
-    if (this.stopped) return;
+    // The transport delivers from the moment it listens; before start() nothing can apply what
+    // raft would commit, so drop the message (the sender retries, as after any loss).
+    if (this.stopped || this.apply === null) return;
     if (message.type === MessageType.MsgSnap && message.snapshot) {
       this.receiveSnapshot(message, snapshotData);
       return;
