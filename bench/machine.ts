@@ -14,6 +14,8 @@ export function machineInfo(): MachineInfo {
     memoryMiB: Math.round(os.totalmem() / (1024 * 1024)),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
+    loadAverageStart: os.loadavg()[0] ?? 0,
+    loadAverageEnd: 0,
   };
 }
 

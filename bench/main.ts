@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { killAllChildren } from '../test/support/processes.js';
@@ -97,6 +97,7 @@ async function runBench(options: BenchOptions): Promise<void> {
   }
   report.ratios = computeRatios(report.measurements);
   report.finishedAt = new Date().toISOString();
+  report.machine.loadAverageEnd = os.loadavg()[0] ?? 0;
   writeReport(report, options.outDir);
 }
 
@@ -111,10 +112,21 @@ function writeReport(report: BenchReport, outDir: string): void {
   log(`wrote ${base}.md, .json and .svg`);
 }
 
+/** Rebuilds ratios, markdown and SVG from a run's JSON (after a change to the report's layout). */
+function rerender(jsonFile: string, outDir: string): void {
+  const report = JSON.parse(readFileSync(jsonFile, 'utf8')) as BenchReport;
+  if (!Array.isArray(report.measurements) || (report.mode !== 'quick' && report.mode !== 'full')) {
+    throw new Error(`${jsonFile} is not a bench report`);
+  }
+  report.ratios = computeRatios(report.measurements);
+  writeReport(report, outDir);
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const started = Date.now();
-  if (options.profile) await runProfile(options);
+  if (options.reportFrom !== null) rerender(options.reportFrom, options.outDir);
+  else if (options.profile) await runProfile(options);
   else await runBench(options);
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -90,6 +90,9 @@ export interface MachineInfo {
   memoryMiB: number;
   kernel: string;
   node: string;
+  /** 1-minute load average when the run started and when it finished: other work on the machine skews results. */
+  loadAverageStart: number;
+  loadAverageEnd: number;
 }
 
 export interface Versions {

@@ -11,6 +11,7 @@ import { type BenchPlan, fullPlan, quickPlan } from './plan.js';
  *   --recovery-keys=100000  keys for the startup test (0 = skip)   --check-perf=s|none
  *   --out=DIR               where the report goes (default bench/results)
  *   --profile               profile capstan instead (see bench/profile/runProfile.ts)
+ *   --report-from=FILE.json re-render a run's markdown and SVG (and ratios) from its JSON, measuring nothing
  */
 
 export interface BenchOptions {
@@ -18,6 +19,7 @@ export interface BenchOptions {
   systems: SystemName[];
   outDir: string;
   profile: boolean;
+  reportFrom: string | null;
 }
 
 function list(value: string): string[] {
@@ -37,7 +39,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (!match) throw new Error(`bench: unexpected argument ${arg}`);
     flags.set(match[1] as string, match[2] ?? 'true');
   }
-  const known = new Set(['quick', 'sizes', 'systems', 'tools', 'scale', 'recovery-keys', 'check-perf', 'out', 'profile']);
+  const known = new Set(['quick', 'sizes', 'systems', 'tools', 'scale', 'recovery-keys', 'check-perf', 'out', 'profile', 'report-from']);
   for (const flag of flags.keys()) if (!known.has(flag)) throw new Error(`bench: unknown flag --${flag}`);
 
   const plan = flags.has('quick') ? quickPlan() : fullPlan();
@@ -68,7 +70,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   return {
     plan,
     systems: systems as SystemName[],
-    outDir: path.resolve(flags.get('out') ?? path.join(REPO_ROOT, 'bench', 'results')),
+    outDir: path.resolve(flags.get('out') ?? (flags.has('report-from')
+      ? path.dirname(flags.get('report-from') as string) : path.join(REPO_ROOT, 'bench', 'results'))),
     profile: flags.has('profile'),
+    reportFrom: flags.has('report-from') ? path.resolve(flags.get('report-from') as string) : null,
   };
 }

@@ -13,9 +13,11 @@ const TITLES: Record<WorkloadName, string> = {
   watch: 'Watch delivery latency (100 watchers on one key, puts at a fixed rate; ops/s = deliveries/s)',
 };
 
-const ms = (v: number): string => (v === 0 ? '–' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0));
-const rate = (v: number): string => (v === 0 ? '–' : v.toFixed(0));
-const ratio = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) || v === 0 ? '–' : `${v.toFixed(2)}×`);
+// JSON turns NaN (a figure the tool did not report) into null, so both mean "missing".
+const missing = (v: number | null | undefined): v is null | undefined => v === null || v === undefined || !Number.isFinite(v);
+const ms = (v: number | null): string => (missing(v) ? '–' : v < 1 ? v.toFixed(3) : v < 100 ? v.toFixed(2) : v.toFixed(0));
+const rate = (v: number | null): string => (missing(v) ? '–' : v.toFixed(0));
+const ratio = (v: number | null | undefined): string => (missing(v) ? '–' : `${v.toFixed(2)}×`);
 const mib = (kib: number): string => (kib / 1024).toFixed(0);
 
 function cells(m: Measurement | undefined): string[] {
@@ -67,6 +69,8 @@ export function markdownReport(report: BenchReport, svgName: string): string {
     `# capstan vs etcd — ${report.mode} run`, '',
     `- Run: ${report.startedAt} → ${report.finishedAt}`,
     `- Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryMiB} MiB memory, ${machine.kernel}, Node ${machine.node}`,
+    `- 1-minute load average: ${machine.loadAverageStart.toFixed(1)} at the start, ${machine.loadAverageEnd.toFixed(1)} at the end ` +
+      `(above the core count means other work shared the CPUs with both systems)`,
     `- Versions: capstan ${versions.capstan} (commit ${versions.capstanCommit}); etcd ${versions.etcd}; benchmark ${versions.benchmark}; etcdctl ${versions.etcdctl}`,
     ...report.settings.map((s) => `- ${s}`),
     '', `![put latency against member count](${svgName})`, '',

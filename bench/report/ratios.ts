@@ -1,7 +1,13 @@
 import type { Measurement, Ratio } from '../model.js';
 
 function usable(m: Measurement): boolean {
-  return m.count > 0 && m.p50Ms > 0;
+  return m.count > 0;
+}
+
+/** capstan/etcd, NaN when etcd's figure is 0 or either is missing (JSON shows null). */
+function divide(capstan: number | null, etcd: number | null): number {
+  if (capstan === null || etcd === null || !Number.isFinite(capstan) || !Number.isFinite(etcd) || etcd <= 0) return Number.NaN;
+  return capstan / etcd;
 }
 
 /** capstan/etcd for every (members, tool, workload, clients) both systems measured in this run. */
@@ -17,18 +23,18 @@ export function computeRatios(measurements: readonly Measurement[]): Ratio[] {
       tool: c.tool,
       workload: c.workload,
       clients: c.clients,
-      p50: c.p50Ms / e.p50Ms,
-      p99: e.p99Ms > 0 ? c.p99Ms / e.p99Ms : 0,
-      throughput: e.throughput > 0 ? c.throughput / e.throughput : 0,
+      p50: divide(c.p50Ms, e.p50Ms),
+      p99: divide(c.p99Ms, e.p99Ms),
+      throughput: divide(c.throughput, e.throughput),
     });
   }
   return ratios;
 }
 
 /** Median of a list of numbers (NaN for none). */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+export function median(values: readonly (number | null)[]): number {
+  const sorted = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }

@@ -31,7 +31,7 @@ function buildSeries(measurements: readonly Measurement[], tool: string): Series
         const points = measurements
           .filter((m) => m.tool === tool && m.workload === 'put' && m.system === system && m.clients === clients && m.count > 0)
           .map((m) => ({ members: m.members, ms: stat === 'p50' ? m.p50Ms : m.p99Ms }))
-          .filter((p) => p.ms > 0)
+          .filter((p) => p.ms !== null && Number.isFinite(p.ms) && p.ms > 0)
           .sort((a, b) => a.members - b.members);
         if (points.length > 0) series.push({ system, clients, stat, points });
       }

@@ -11,9 +11,10 @@ function secondsField(text: string, label: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** NaN when the tool did not print the percentile (it leaves out 99.9% for small runs); JSON shows null. */
 function percentileMs(text: string, pct: string): number {
   const match = new RegExp(`^\\s*${pct.replace('.', '\\.')}% in ([0-9.eE+-]+) secs\\.`, 'm').exec(text);
-  return match ? Number(match[1]) * 1000 : 0;
+  return match ? Number(match[1]) * 1000 : Number.NaN;
 }
 
 function errorCount(text: string): number {
