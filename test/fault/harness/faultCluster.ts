@@ -28,10 +28,39 @@ export interface FaultClusterOptions {
   readyTimeoutMs?: number;
 }
 
+const START_ATTEMPTS = 3;
+
+class PortTakenError extends Error {}
+class ForeignServerError extends Error {}
+
 export class FaultCluster {
+  /** Each member's ID as it answered right after start: a different ID on its port later means another
+   * process answers there, and the run must stop rather than record someone else's server. */
+  private readonly identities = new Map<string, string>();
+
   private constructor(readonly members: FaultMember[], private readonly readyTimeoutMs: number) {}
 
+  /**
+   * Starts a cluster; if a member could not bind its ports (another process on this machine took one
+   * between the check and the bind), kills what started and tries again on fresh ports.
+   */
   static async start(options: FaultClusterOptions): Promise<FaultCluster> {
+    let lastError: unknown = null;
+    for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+      let cluster: FaultCluster | null = null;
+      try {
+        cluster = await FaultCluster.startOnce(options);
+        return cluster;
+      } catch (err) {
+        lastError = err;
+        if (!(err instanceof PortTakenError)) throw err;
+        process.stderr.write(`fault cluster: ${err.message}; trying again on other ports\n`);
+      }
+    }
+    throw lastError;
+  }
+
+  private static async startOnce(options: FaultClusterOptions): Promise<FaultCluster> {
     if (!Number.isInteger(options.size) || options.size < 1 || options.size > 7) throw new Error(`fault cluster: size ${options.size}`);
     const planned: Array<{ options: MemberOptions; proxyPort: number | null }> = [];
     for (let i = 0; i < options.size; i++) {
@@ -67,10 +96,37 @@ export class FaultCluster {
       const process = await startMember('capstan', { ...p.options, wait: false, readyTimeoutMs });
       members.push({ name: p.options.name, options: p.options, process, proxy, client: new MemberClient(process.endpoint, options.requestTimeoutMs), paused: false });
     }
-    await Promise.all(members.map((m) => m.process.waitReady()));
+    const stopAll = async (): Promise<void> => {
+      for (const m of members) m.client.close();
+      await Promise.all(members.map((m) => m.process.stop()));
+      await Promise.all(members.map((m) => m.proxy?.close()));
+    };
+    try {
+      await Promise.all(members.map((m) => m.process.waitReady()));
+    } catch (err) {
+      await stopAll();
+      const message = err instanceof Error ? err.message : String(err);
+      if (/EADDRINUSE/.test(message)) throw new PortTakenError(message.split('\n')[0]!);
+      throw err;
+    }
     const cluster = new FaultCluster(members, readyTimeoutMs);
-    await cluster.waitForLeader();
+    try {
+      await cluster.waitForLeader();
+      await cluster.learnIdentities();
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
     return cluster;
+  }
+
+  private async learnIdentities(): Promise<void> {
+    for (const m of this.members) {
+      if (!m.process.isRunning()) throw new PortTakenError(`${m.name} exited after it seemed ready (another process answers on its port?)`);
+      const status = await m.client.status(5_000);
+      if (status.header === null) throw new Error('invariant: Status without a header');
+      this.identities.set(m.name, status.header.member_id);
+    }
   }
 
   /** Waits (bounded) until the members agree on a leader; throws if they do not. */
@@ -101,10 +157,15 @@ export class FaultCluster {
     await Promise.all(this.members.filter((m) => m.process.isRunning() && !m.paused).map(async (m) => {
       try {
         const status = await m.client.status(1_000);
+        const known = this.identities.get(m.name);
+        if (status.header !== null && known !== undefined && status.header.member_id !== known) {
+          throw new ForeignServerError(`${m.name}'s client port ${m.process.endpoint} is answered by member ${status.header.member_id}, not ${known}`);
+        }
         if (status.header !== null) ids.set(status.header.member_id, m);
         if (status.leader !== '0') votes.set(status.leader, (votes.get(status.leader) ?? 0) + 1);
         answers.push(`${m.name}: id ${status.header?.member_id ?? '?'} leader ${status.leader}`);
       } catch (err) {
+        if (err instanceof ForeignServerError) throw err;
         answers.push(`${m.name}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }));
@@ -154,6 +215,8 @@ export class FaultCluster {
     }
     for (const m of this.members) if (!m.process.isRunning()) await this.restart(m);
     await Promise.all(this.members.map((m) => m.process.waitReady()));
+    const gone = this.members.filter((m) => !m.process.isRunning());
+    if (gone.length > 0) throw new Error(`fault cluster: ${gone.map((m) => m.name).join(', ')} exited right after restarting; see their logs`);
     await this.waitForLeader();
   }
 
