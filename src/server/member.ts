@@ -155,6 +155,8 @@ export class Member implements MemberContext {
       localId: member.memberId,
       clusterId: member.clusterId,
       listenUrls: config.listenPeerUrls,
+      // Sent in the handshake, so a member behind on membership can still answer us (etcd's X-PeerURLs).
+      advertisePeerUrls: config.initialAdvertisePeerUrls.map((u) => u.text),
       logger,
       onMessage: (message, data) => member.log.step(message, data),
       onUnreachable: (peer) => member.log.reportUnreachable(peer),
