@@ -57,6 +57,7 @@ describeWithReference([], () => {
     const [clientPort, peerPort] = await freePorts(2);
     member = await startCapstan({ name: 'au1', dataDir: path.join(dir, 'data'), clientPort, peerPort });
     rpc = new RawEtcd(`127.0.0.1:${clientPort}`);
+    await rpc.untilLeader();
     await ok(rpc.unary('Auth', 'UserAdd', { name: 'root', password: 'rootpw' }));
     await ok(rpc.unary('Auth', 'UserGrantRole', { user: 'root', role: 'root' }));
     await ok(rpc.unary('Auth', 'RoleAdd', { name: 'app' }));
@@ -211,6 +212,7 @@ describeWithReference([], () => {
     rpc.close();
     member = await member.restart();
     rpc = new RawEtcd(member.endpoint.replace('http://', ''));
+    await rpc.untilLeader();
     // Simple tokens die with the process, as etcd's.
     expect((await rpc.unary('KV', 'Range', { key: b('app/a') }, tokens.alice)).details).toBe('etcdserver: invalid auth token');
     const t = await ok(rpc.unary('Auth', 'Authenticate', { name: 'alice', password: 'apw' }));
@@ -241,6 +243,7 @@ describe('auth enable preconditions', () => {
     const [clientPort, peerPort] = await freePorts(2);
     member = await startCapstan({ name: 'ap1', dataDir: path.join(dir, 'data'), clientPort, peerPort });
     rpc = new RawEtcd(`127.0.0.1:${clientPort}`);
+    await rpc.untilLeader();
   });
   afterAll(async () => {
     rpc?.close();
@@ -268,6 +271,7 @@ describe('auth revision at apply', () => {
     const [clientPort, peerPort] = await freePorts(2);
     member = await startCapstan({ name: 'ar1', dataDir: path.join(dir, 'data'), clientPort, peerPort });
     rpc = new RawEtcd(`127.0.0.1:${clientPort}`);
+    await rpc.untilLeader();
   });
   afterAll(async () => {
     rpc?.close();

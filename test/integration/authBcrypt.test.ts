@@ -40,6 +40,7 @@ describeWithReference(['etcd', 'etcdctl'], () => {
     const m = await startCapstan({ name: 'bc', dataDir: path.join(dir, 'data'), clientPort, peerPort });
     members.push(m);
     const rpc = new RawEtcd(`127.0.0.1:${clientPort}`);
+    await rpc.untilLeader();
     try {
       const hash = await bcryptHash('s3cret', 10);
       expect((await rpc.unary('Auth', 'UserAdd', { name: 'root', hashedPassword: hash })).code).toBe(0);

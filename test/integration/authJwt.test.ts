@@ -40,6 +40,7 @@ describeWithReference(['etcdctl'], () => {
       });
       members.push(m);
       const rpc = new RawEtcd(`127.0.0.1:${clientPort}`);
+      await rpc.untilLeader();
       try {
         expect((await rpc.unary('Auth', 'UserAdd', { name: 'root', password: 'r' })).code).toBe(0);
         expect((await rpc.unary('Auth', 'UserGrantRole', { user: 'root', role: 'root' })).code).toBe(0);

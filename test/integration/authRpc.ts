@@ -88,6 +88,17 @@ export class RawEtcd {
     }).finally(() => stream.cancel());
   }
 
+  /** Waits (bounded) until Status names a leader: a member may answer Status before its first election. */
+  async untilLeader(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 300 && Date.now() < deadline; i++) {
+      const r = await this.unary('Maintenance', 'Status', {});
+      if (r.code === 0 && (r.response as { leader: string }).leader !== '0') return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no leader within ${timeoutMs} ms`);
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.close();
   }
