@@ -8,7 +8,7 @@ import { type BenchPlan, fullPlan, quickPlan } from './plan.js';
  *   --quick                 small counts, 1 and 3 members, 10k-key recovery (under 3 minutes)
  *   --sizes=1,3,5,7         member counts        --systems=etcd,capstan   --tools=benchmark,ts-load
  *   --scale=0.5             multiply every request count (a smoke test uses a tiny one)
- *   --recovery-keys=100000  keys for the startup test (0 = skip)   --check-perf=s|none
+ *   --recovery-keys=100000  keys for the startup test (0 = skip)   --check-perf=s,m|none
  *   --out=DIR               where the report goes (default bench/results)
  *   --profile               profile capstan instead (see bench/profile/runProfile.ts)
  *   --report-from=FILE.json re-render a run's markdown and SVG (and ratios) from its JSON, measuring nothing
@@ -62,8 +62,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (recovery !== undefined) plan.recoveryKeys = positiveInts('--recovery-keys', recovery, true).filter((k) => k > 0);
   const checkPerf = flags.get('check-perf');
   if (checkPerf !== undefined) {
-    if (!['s', 'm', 'l', 'xl', 'none'].includes(checkPerf)) throw new Error(`--check-perf: s, m, l, xl or none, not ${checkPerf}`);
-    plan.checkPerfLoad = checkPerf === 'none' ? null : checkPerf;
+    const loads = checkPerf === 'none' ? [] : list(checkPerf);
+    for (const l of loads) if (!['s', 'm', 'l', 'xl'].includes(l)) throw new Error(`--check-perf: s, m, l, xl or none, not ${l}`);
+    plan.checkPerfLoads = loads;
   }
   const systems = list(flags.get('systems') ?? 'etcd,capstan');
   for (const s of systems) if (s !== 'etcd' && s !== 'capstan') throw new Error(`--systems: unknown system ${s}`);

@@ -24,7 +24,8 @@ export interface BenchPlan {
   /** Per-step wall-clock limit. */
   maxStepSeconds: number;
   recoveryKeys: number[];
-  checkPerfLoad: string | null;
+  /** etcdctl check perf loads to run (s, m, l, xl); each takes a minute per system. */
+  checkPerfLoads: string[];
 }
 
 function steps(scale: (n: number) => number): LoadStep[] {
@@ -54,7 +55,7 @@ export function fullPlan(): BenchPlan {
     watchPutRate: 100,
     maxStepSeconds: 60,
     recoveryKeys: [100_000, 1_000_000],
-    checkPerfLoad: 's',
+    checkPerfLoads: ['s', 'm'],
   };
 }
 
@@ -69,6 +70,6 @@ export function quickPlan(): BenchPlan {
     watchPutRate: 100,
     maxStepSeconds: 20,
     recoveryKeys: [10_000],
-    checkPerfLoad: null,
+    checkPerfLoads: [],
   };
 }
