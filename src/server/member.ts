@@ -413,7 +413,7 @@ export class Member implements MemberContext {
     void from;
     if (kind === 'leaseRenew') {
       const id = BigInt(Buffer.from(payload).toString());
-      const ttl = this.log.isLeader && this.store.getLease(id) ? this.leaseClock.renew(id) : undefined;
+      const ttl = this.log.isLeader ? await this.renewLease(id) : undefined;
       return Buffer.from(String(ttl ?? 0));
     }
     if (kind === 'leaseRemaining') {
@@ -429,7 +429,15 @@ export class Member implements MemberContext {
 
   /** Keep-alives are the leader's business: a follower forwards them (etcd forwards over the peer URL). */
   async renewLease(id: bigint): Promise<number | undefined> {
-    if (this.log.isLeader) return this.store.getLease(id) ? this.leaseClock.renew(id) : undefined;
+    if (this.log.isLeader) {
+      const lease = this.store.getLease(id);
+      const ttl = lease ? this.leaseClock.renew(id) : undefined;
+      // A renewed lease has its whole TTL again: clear the checkpoint so a new leader does not cut it short.
+      if (ttl !== undefined && lease && lease.remainingTtl > 0) {
+        void this.propose('lease_checkpoint', { checkpoints: [{ ID: id.toString(), remaining_TTL: '0' }] }).catch(() => undefined);
+      }
+      return ttl;
+    }
     const leader = this.log.leaderId;
     if (leader === 0n) throw raftErrors.noLeader();
     const answer = await this.transport.request(leader, 'leaseRenew', Buffer.from(id.toString()), this.requestTimeoutMs());
@@ -512,10 +520,25 @@ export class Member implements MemberContext {
       this.timers.push(t);
     };
     every(500, () => this.revokeExpiredLeases());
+    if (this.config.enableLeaseCheckpoint) every(leaseCheckpointIntervalMs(), () => this.checkpointLeases());
     every(1000, async () => {
       this.cachedDbSize = await this.store.dbSize();
       if (!this.published && this.log.leaderId !== 0n) await this.publishAttributes();
     });
+  }
+
+  /**
+   * etcd's lease checkpoints (--experimental-enable-lease-checkpoint): the leader records each lease's
+   * remaining TTL in the log, so a new leader resumes from it instead of granting a full TTL again.
+   */
+  private async checkpointLeases(): Promise<void> {
+    if (!this.log.isLeader || this.stopped) return;
+    const checkpoints = this.store
+      .leases()
+      .map((l) => ({ ID: l.id.toString(), remaining_TTL: String(this.leaseClock.remainingSeconds(l.id) ?? l.ttl) }));
+    for (let i = 0; i < checkpoints.length; i += 1000) {
+      await this.propose('lease_checkpoint', { checkpoints: checkpoints.slice(i, i + 1000) });
+    }
   }
 
   /** The leader revokes expired leases through the log, at most 1000 a round, as etcd rate-limits. */
@@ -548,6 +571,12 @@ export class Member implements MemberContext {
     await this.store.close();
     await this.wal.close();
   }
+}
+
+/** etcd checkpoints leases every 5 minutes; tests shorten it through the environment. */
+function leaseCheckpointIntervalMs(): number {
+  const fromEnv = Number(process.env.CAPSTAN_LEASE_CHECKPOINT_INTERVAL_MS);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 5 * 60 * 1000;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
