@@ -47,6 +47,9 @@ const SCRIPT: Step[] = [
   { args: ['lease', 'revoke', '7fffffff'] },
   { args: ['endpoint', 'health'] },
   { args: ['alarm', 'list'] },
+  { args: ['alarm', 'disarm'] },
+  { args: ['defrag'] },
+  { args: ['get', '', '--from-key', '--keys-only'] },
 ];
 
 function normalize(text: string, endpoint: string): string {
