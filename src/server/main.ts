@@ -65,7 +65,7 @@ async function run(config: Config): Promise<void> {
   const authStore = await authStoreOf(member.store);
   authStore.tokens = tokenProviderFor(config.authToken, authStore.tokens, config.authTokenTtlSeconds * 1000);
   authStore.bcryptCost = config.bcryptCost;
-  const gate = new AuthGate(authStore, config.clientTls.clientCertAuth);
+  const gate = new AuthGate(authStore, config.clientTls.clientCertAuth, config.clientTls.allowedHostname);
   const server = createGrpcServer(member, observer, {
     maxRequestBytes: config.maxRequestBytes,
     maxConcurrentStreams: config.maxConcurrentStreams,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
+import grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithReference } from '../support/reference.js';
 import { freePorts, type MemberProcess, startCapstan, tempDir } from '../support/processes.js';
@@ -83,6 +84,23 @@ describeWithReference([], () => {
     }
     expect(refused).toBe(true);
     expect(await handshake(port, ca.cert, client, { maxVersion: 'TLSv1.2' })).not.toMatch(/^error/);
+  });
+
+  it('--client-cert-allowed-hostname admits only certificates valid for that name', async () => {
+    const port = await start('host', ['--client-cert-allowed-hostname=client.example']);
+    const good = ca.issue('host-good', { cn: 'anyone', san: 'DNS:client.example' });
+    const bad = ca.issue('host-bad', { cn: 'anyone', san: 'DNS:other.example' });
+    const status = (c: CertFiles) =>
+      new Promise<string>((resolve) => {
+        const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createSsl(readFileSync(ca.cert), readFileSync(c.key), readFileSync(c.cert)));
+        client.makeUnaryRequest('/etcdserverpb.KV/Range', (r: Buffer) => r, (r: Buffer) => r, Buffer.from([10, 1, 97]), { deadline: Date.now() + 3000 },
+          (err) => {
+            client.close();
+            resolve(err ? err.details : 'ok');
+          });
+      });
+    expect(await status(good)).toBe('ok');
+    expect(await status(bad)).toBe('client certificate is not valid for the allowed hostname "client.example"');
   });
 
   it('refuses to start an https listener without a certificate', async () => {

@@ -12,7 +12,7 @@ export interface CertFiles {
 export interface CertificateAuthority extends CertFiles {
   name: string;
   /** Issues a certificate signed by this CA; `days` may be negative for an expired one. */
-  issue(name: string, options?: { cn?: string; server?: boolean; days?: number }): CertFiles;
+  issue(name: string, options?: { cn?: string; server?: boolean; days?: number; san?: string }): CertFiles;
   /** Writes this CA's CRL revoking `revoked` (and any revoked before) to `file`. */
   writeCrl(file: string, revoked: readonly CertFiles[]): void;
 }
@@ -36,7 +36,7 @@ export function makeCa(dir: string, name: string): CertificateAuthority {
       openssl(['req', ...newKey, '-keyout', out.key, '-out', csr, '-subj', `/CN=${options.cn ?? certName}`], dir);
       const extLines = options.server
         ? ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth,clientAuth']
-        : ['extendedKeyUsage=clientAuth'];
+        : ['extendedKeyUsage=clientAuth', ...(options.san ? [`subjectAltName=${options.san}`] : [])];
       writeFileSync(ext, `${extLines.join('\n')}\n`);
       openssl(
         ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', out.cert,

@@ -3,7 +3,12 @@
 // disabled every call passes, as in etcd.
 import type * as grpc from '@grpc/grpc-js';
 import type { TxnRequest } from '../../mvcc/types.js';
-import { type CallWithAuthContext, clientCertificateCommonName } from '../tls/peerCertificate.js';
+import { EtcdError, GrpcCode } from '../../mvcc/errors.js';
+import {
+  type CallWithAuthContext,
+  clientCertificateAllowsHostname,
+  clientCertificateCommonName,
+} from '../tls/peerCertificate.js';
 import type { AuthStore } from './authStore.js';
 import { authErrors } from './errors.js';
 
@@ -19,7 +24,17 @@ export class AuthGate {
   constructor(
     readonly store: AuthStore,
     private readonly clientCertAuth: boolean,
+    private readonly allowedHostname = '',
   ) {}
+
+  /** Refuses a call whose client certificate is not valid for --client-cert-allowed-hostname. */
+  checkTransport(call: CallerInfo): void {
+    if (this.allowedHostname === '' || clientCertificateAllowsHostname(call, this.allowedHostname)) return;
+    throw new EtcdError(
+      GrpcCode.UNAUTHENTICATED,
+      `client certificate is not valid for the allowed hostname ${JSON.stringify(this.allowedHostname)}`,
+    );
+  }
 
   /** The calling user's name, or null when auth is off. Throws etcd's errors for a bad identity. */
   caller(call: CallerInfo): string | null {

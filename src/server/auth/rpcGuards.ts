@@ -97,6 +97,7 @@ export function guardService(
     const original = handler as unknown as AnyHandler;
     const wrapped = (call: CallerInfo & { request?: unknown }, callback?: grpc.sendUnaryData<unknown>) => {
       try {
+        gate.checkTransport(call);
         guard(gate, call, call.request, store);
       } catch (error) {
         const status = toServiceError(error);
@@ -136,7 +137,13 @@ export function withRequestAuth(impl: grpc.UntypedServiceImplementation, gate: A
   const out: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(impl)) {
     const original = handler as unknown as (c: unknown, cb?: unknown) => void;
-    const wrapped = (call: CallerInfo, callback?: unknown) => {
+    const wrapped = (call: CallerInfo, callback?: grpc.sendUnaryData<unknown>) => {
+      try {
+        gate.checkTransport(call);
+      } catch (error) {
+        callback?.(toServiceError(error));
+        return;
+      }
       let username = '';
       try {
         username = gate.caller(call) ?? '';
