@@ -66,6 +66,13 @@ async function run(config: Config): Promise<void> {
   authStore.tokens = tokenProviderFor(config.authToken, authStore.tokens, config.authTokenTtlSeconds * 1000);
   authStore.bcryptCost = config.bcryptCost;
   const gate = new AuthGate(authStore, config.clientTls.clientCertAuth, config.clientTls.allowedHostname);
+  member.onStoreReplaced(async (store) => {
+    // A snapshot from the leader brings its own users and roles; tokens already issued stay valid.
+    const replaced = await authStoreOf(store);
+    replaced.tokens = authStore.tokens;
+    replaced.bcryptCost = config.bcryptCost;
+    gate.store = replaced;
+  });
   const server = createGrpcServer(member, observer, {
     maxRequestBytes: config.maxRequestBytes,
     maxConcurrentStreams: config.maxConcurrentStreams,

@@ -85,6 +85,7 @@ export class Member implements MemberContext {
   private log!: RaftLog;
   private transport!: PeerTransport;
   private published = false;
+  private readonly storeListeners: Array<(store: MvccStore) => Promise<void>> = [];
 
   private constructor(
     readonly config: Config,
@@ -454,6 +455,11 @@ export class Member implements MemberContext {
 
   // ---- snapshots ----
 
+  /** Whoever keeps state derived from the store (the auth gate) reloads it when a snapshot replaces it. */
+  onStoreReplaced(listener: (store: MvccStore) => Promise<void>): void {
+    this.storeListeners.push(listener);
+  }
+
   /** Replaces the store with the leader's state (a follower too far behind), keeping everything else. */
   private async installSnapshot(data: Uint8Array, index: number): Promise<void> {
     await this.store.close();
@@ -466,6 +472,7 @@ export class Member implements MemberContext {
     this.membership = await ClusterMembership.load(this.store.backend);
     this.applier = this.makeApplier();
     for (const lease of this.store.leases()) this.leaseClock.start(lease);
+    for (const listener of this.storeListeners) await listener(this.store);
     this.syncPeers();
     this.onApplied(index);
   }

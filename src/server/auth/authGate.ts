@@ -22,7 +22,8 @@ const EMPTY = Buffer.alloc(0);
 
 export class AuthGate {
   constructor(
-    readonly store: AuthStore,
+    /** Replaced when the member installs a snapshot from the leader (a new store, new auth state). */
+    public store: AuthStore,
     private readonly clientCertAuth: boolean,
     private readonly allowedHostname = '',
   ) {}

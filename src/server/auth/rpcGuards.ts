@@ -86,7 +86,8 @@ export function guardService(
   service: string,
   impl: grpc.UntypedServiceImplementation,
   gate: AuthGate,
-  store: MvccStore,
+  /** The member's store as it is now: a follower swaps in a new one when it installs a snapshot. */
+  currentStore: () => MvccStore,
 ): grpc.UntypedServiceImplementation {
   const table = RPC_GUARDS[service];
   if (!table) throw new Error(`invariant: no auth guards for service ${service}`);
@@ -98,7 +99,7 @@ export function guardService(
     const wrapped = (call: CallerInfo & { request?: unknown }, callback?: grpc.sendUnaryData<unknown>) => {
       try {
         gate.checkTransport(call);
-        guard(gate, call, call.request, store);
+        guard(gate, call, call.request, currentStore());
       } catch (error) {
         const status = toServiceError(error);
         if (callback) callback(status);

@@ -11,7 +11,6 @@ import { type RpcObserver, unary } from './unary.js';
 type Handler<Req, Res> = (req: Req, call: CallerInfo) => Promise<Res>;
 
 export function authService(ctx: MemberContext, observer: RpcObserver, gate: AuthGate) {
-  const auth = gate.store;
   const rpc = <Req, Res>(method: string, fn: Handler<Req, Res>) =>
     // Through a promise so a synchronous refusal (a gate check) becomes the RPC's error too.
     unary<Req, Res>('etcdserverpb.Auth', method, observer, (req, call) => Promise.resolve().then(() => fn(req, call)));
@@ -19,7 +18,7 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
     header: ctx.header((await p).revision),
   });
   const newHash = async (password: string, hashed: string): Promise<string> =>
-    hashed !== '' && password === '' ? hashed : hashPassword(password, auth.bcryptCost);
+    hashed !== '' && password === '' ? hashed : hashPassword(password, gate.store.bcryptCost);
 
   return {
     AuthEnable: rpc<pb.AuthEnableRequest, pb.AuthEnableResponse>('AuthEnable', (_req, call) => {
@@ -33,14 +32,14 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
     AuthStatus: rpc<pb.AuthStatusRequest, pb.AuthStatusResponse>('AuthStatus', async (_req, call) => {
       gate.check(call, 'admin');
       await ctx.linearizableBarrier();
-      return { header: ctx.header(), enabled: auth.enabled, authRevision: String(auth.revision) };
+      return { header: ctx.header(), enabled: gate.store.enabled, authRevision: String(gate.store.revision) };
     }),
     Authenticate: rpc<pb.AuthenticateRequest, pb.AuthenticateResponse>('Authenticate', async (req) => {
-      if (!auth.enabled) throw authErrors.authNotEnabled();
-      const user = auth.user(req.name);
+      if (!gate.store.enabled) throw authErrors.authNotEnabled();
+      const user = gate.store.user(req.name);
       // The same error for an unknown user and a wrong password, so names cannot be probed.
       if (!user || user.noPassword || !(await verifyPassword(req.password, user.password))) throw authErrors.authFailed();
-      const token = await ctx.propose('authenticate', { name: req.name, password: '', simple_token: auth.tokens.generate(req.name, auth.revision) });
+      const token = await ctx.propose('authenticate', { name: req.name, password: '', simple_token: gate.store.tokens.generate(req.name, gate.store.revision) });
       return { header: ctx.header(), token };
     }),
     UserAdd: rpc<pb.AuthUserAddRequest, pb.AuthUserAddResponse>('UserAdd', async (req, call) => {
@@ -54,14 +53,14 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
       const caller = gate.check(call, 'authenticated');
       if (caller !== null && caller !== req.name) gate.check(call, 'admin');
       await ctx.linearizableBarrier();
-      const user = auth.user(req.name);
+      const user = gate.store.user(req.name);
       if (!user) throw authErrors.userNotFound();
       return { header: ctx.header(), roles: [...user.roles] };
     }),
     UserList: rpc<pb.AuthUserListRequest, pb.AuthUserListResponse>('UserList', async (_req, call) => {
       gate.check(call, 'admin');
       await ctx.linearizableBarrier();
-      return { header: ctx.header(), users: auth.userNames() };
+      return { header: ctx.header(), users: gate.store.userNames() };
     }),
     UserDelete: rpc<pb.AuthUserDeleteRequest, pb.AuthUserDeleteResponse>('UserDelete', (req, call) => {
       gate.check(call, 'admin');
@@ -71,7 +70,7 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
       'UserChangePassword',
       async (req, call) => {
         gate.check(call, 'admin');
-        if (!auth.user(req.name)) throw authErrors.userNotFound();
+        if (!gate.store.user(req.name)) throw authErrors.userNotFound();
         const hashedPassword = await newHash(req.password, req.hashedPassword);
         return headerOnly(ctx.propose('auth_user_change_password', { name: req.name, password: '', hashedPassword }));
       },
@@ -90,9 +89,9 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
     }),
     RoleGet: rpc<pb.AuthRoleGetRequest, pb.AuthRoleGetResponse>('RoleGet', async (req, call) => {
       const caller = gate.check(call, 'authenticated');
-      if (caller !== null && !(auth.user(caller)?.roles.includes(req.role) ?? false)) gate.check(call, 'admin');
+      if (caller !== null && !(gate.store.user(caller)?.roles.includes(req.role) ?? false)) gate.check(call, 'admin');
       await ctx.linearizableBarrier();
-      const role = auth.role(req.role);
+      const role = gate.store.role(req.role);
       if (!role) throw authErrors.roleNotFound();
       return {
         header: ctx.header(),
@@ -102,7 +101,7 @@ export function authService(ctx: MemberContext, observer: RpcObserver, gate: Aut
     RoleList: rpc<pb.AuthRoleListRequest, pb.AuthRoleListResponse>('RoleList', async (_req, call) => {
       gate.check(call, 'admin');
       await ctx.linearizableBarrier();
-      return { header: ctx.header(), roles: auth.roleNames() };
+      return { header: ctx.header(), roles: gate.store.roleNames() };
     }),
     RoleDelete: rpc<pb.AuthRoleDeleteRequest, pb.AuthRoleDeleteResponse>('RoleDelete', (req, call) => {
       gate.check(call, 'admin');

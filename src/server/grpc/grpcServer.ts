@@ -41,7 +41,7 @@ export function createGrpcServer(
     'grpc.http2.min_ping_interval_without_data_ms': opts.keepaliveMinTimeMs,
   });
   // Every service but Auth passes its RPC's guard first (Auth checks inside, per method).
-  const guarded = (name: string, impl: grpc.UntypedServiceImplementation) => guardService(name, impl, gate, ctx.store);
+  const guarded = (name: string, impl: grpc.UntypedServiceImplementation) => guardService(name, impl, gate, () => ctx.store);
   const watchPermit: WatchPermit = (stream) => {
     let user: string | null;
     try {
