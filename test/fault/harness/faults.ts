@@ -11,6 +11,7 @@ export type FaultKind =
   | 'kill-leader'
   | 'kill-follower'
   | 'kill-majority'
+  | 'kill-all'
   | 'pause-leader'
   | 'pause-follower'
   | 'partition-leader'
@@ -19,7 +20,7 @@ export type FaultKind =
 
 export const SINGLE_MEMBER_FAULTS: readonly FaultKind[] = ['kill-leader', 'pause-leader'];
 export const CLUSTER_FAULTS: readonly FaultKind[] = [
-  'kill-leader', 'kill-follower', 'kill-majority', 'pause-leader', 'pause-follower', 'partition-leader', 'partition-follower', 'delay-peers',
+  'kill-leader', 'kill-follower', 'kill-majority', 'kill-all', 'pause-leader', 'pause-follower', 'partition-leader', 'partition-follower', 'delay-peers',
 ];
 
 export interface FaultRecord {
@@ -72,6 +73,9 @@ export async function runFaults(cluster: FaultCluster, o: FaultScheduleOptions):
         targets = shuffled.slice(0, Math.floor(cluster.members.length / 2) + 1);
         break;
       }
+      case 'kill-all':
+        targets = [...cluster.members];
+        break;
       case 'delay-peers':
         targets = cluster.members.filter((m) => m.proxy !== null);
         break;
@@ -83,7 +87,7 @@ export async function runFaults(cluster: FaultCluster, o: FaultScheduleOptions):
       continue;
     }
     o.log(`${record.injectedAt.toFixed(0)} ms: ${kind} ${record.targets.join(',')} for ${hold.toFixed(0)} ms`);
-    if (kind.startsWith('kill')) for (const t of targets) await cluster.kill(t);
+    if (kind.startsWith('kill')) await Promise.all(targets.map((t) => cluster.kill(t)));
     else if (kind.startsWith('pause')) for (const t of targets) cluster.pause(t);
     else if (kind.startsWith('partition')) for (const t of targets) cluster.isolate(t);
     else for (const t of targets) t.proxy?.setMode({ kind: 'delay', delayMs: Math.round(between([20, 200])) });
