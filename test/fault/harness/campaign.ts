@@ -88,11 +88,13 @@ async function main(): Promise<number> {
       process.stdout.write(`run ${n + 1}/${args.runs} (seed ${seed}, ${members} members) did not complete: ${err instanceof Error ? err.stack : String(err)}\n`);
     }
   }
-  const violations = reports.filter((r) => r.check.problems.length > 0);
+  const voided = reports.filter((r) => r.check.void);
+  const violations = reports.filter((r) => r.check.problems.length > 0 && !r.check.void);
   const ops = reports.reduce((s, r) => s + r.check.operations, 0);
   const faults = reports.reduce((s, r) => s + r.faults.filter((f) => f.targets.length > 0).length, 0);
   process.stdout.write(`campaign: ${reports.length} runs checked (${failedRuns} did not complete), ${faults} faults injected, ${ops} operations, ` +
-    `${violations.length} runs with violations${violations.length ? `: seeds ${violations.map((r) => r.seed).join(', ')}` : ''}\n`);
+    `${violations.length} runs with violations${violations.length ? `: seeds ${violations.map((r) => r.seed).join(', ')}` : ''}` +
+    `${voided.length ? `, ${voided.length} void (another process wrote into the cluster): seeds ${voided.map((r) => r.seed).join(', ')}` : ''}\n`);
   return violations.length > 0 || failedRuns > 0 ? 1 : 0;
 }
 

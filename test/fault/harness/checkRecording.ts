@@ -24,6 +24,9 @@ export interface Recording {
   history: Operation<EtcdRequest, EtcdResponse>[];
   streams: WatchStream[];
   faults: unknown[];
+  /** Keys outside keyPrefix found at the end: another process wrote into this cluster (a port
+   * collision on a shared machine), so the history is not the cluster's whole story and the run is void. */
+  foreignKeys: string[];
   /** Each member's HashKV at finalRevision after recovery (null: it could not answer). */
   memberHashes: Array<{ name: string; hash: number | null }>;
 }
@@ -36,11 +39,24 @@ export interface RecordingCheck {
   watch: { violations: WatchViolation[]; streams: number; events: number; progressNotifications: number };
   /** Human-readable account of every problem; empty when the run is clean. */
   problems: string[];
+  /** Another process wrote into the cluster: nothing can be concluded about capstan. */
+  void: boolean;
   checkMs: number;
 }
 
 export function checkRecording(rec: Recording, timeoutMs = 120_000): RecordingCheck {
   const started = Date.now();
+  if (rec.foreignKeys.length > 0) {
+    return {
+      linearizable: 'unknown', operations: rec.history.length, checkedOperations: 0,
+      patch: { droppedReads: 0, droppedWrites: 0, resolvedWrites: 0, stillUnknown: 0 },
+      watch: { violations: [], streams: rec.streams.length, events: 0, progressNotifications: 0 },
+      problems: [`void run: another process wrote into this cluster (${rec.foreignKeys.length} foreign keys, e.g. ` +
+        `${rec.foreignKeys.slice(0, 3).join(', ')}): a port collision on a shared machine, not a verdict on capstan`],
+      void: true,
+      checkMs: Date.now() - started,
+    };
+  }
   const sightings = sightingsFromHistory(rec.history);
   const events = new Map<string, PatchEvent>();
   for (const s of rec.streams) {
@@ -76,6 +92,7 @@ export function checkRecording(rec: Recording, timeoutMs = 120_000): RecordingCh
     patch: report,
     watch,
     problems,
+    void: false,
     checkMs: Date.now() - started,
   };
 }

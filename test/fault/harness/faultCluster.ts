@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freePort, type MemberOptions, type MemberProcess, startMember } from '../../support/processes.js';
+import { ephemeralPort, type MemberOptions, type MemberProcess, startMember } from '../../support/processes.js';
 import { MemberClient } from './etcdClient.js';
 import { PeerProxy } from './proxy.js';
 import { socketOwner } from './socketOwner.js';
@@ -65,14 +65,16 @@ export class FaultCluster {
     const planned: Array<{ options: MemberOptions; proxyPort: number | null }> = [];
     for (let i = 0; i < options.size; i++) {
       const name = `f${i + 1}`;
-      const proxyPort = options.size > 1 ? await freePort() : null;
+      // Kernel-chosen ports, not the shared 20000-32000 band: other test runs on this machine walk
+      // that band too, and a member of theirs answering on our port would void a run.
+      const proxyPort = options.size > 1 ? await ephemeralPort() : null;
       planned.push({
         proxyPort,
         options: {
           name,
           dataDir: path.join(options.baseDir, `${name}.data`),
-          clientPort: await freePort(),
-          peerPort: await freePort(),
+          clientPort: await ephemeralPort(),
+          peerPort: await ephemeralPort(),
           initialClusterToken: 'capstan-fault',
           extraArgs: [...(options.extraArgs ?? [])],
         },

@@ -138,11 +138,14 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
     const watchComplete = await catchUp.waitFor(finalRevision, CATCH_UP_TIMEOUT_MS);
     await Promise.all(recorders.slice(0, 2).map((r) => r.waitFor(finalRevision, 5_000)));
     for (const r of recorders) await r.stop();
+    const everything = await first.execute({ type: 'range', key: '\0', rangeEnd: '\0' });
+    if (everything.status !== 'ok' || everything.result.type !== 'range') throw new Error('fault run: cannot list the keyspace at the end');
+    const foreignKeys = everything.result.kvs.map((kv) => kv.key).filter((k) => !k.startsWith(KEY_PREFIX));
     const memberHashes = await Promise.all(cluster.members.map(async (m) => ({ name: m.name, hash: await hashWhenCaughtUp(m.client, finalRevision) })));
 
     recording = {
       version: 1, seed: o.seed, members: o.members, initialRevision, finalRevision, watchComplete,
-      keyPrefix: KEY_PREFIX, prefixEnd: PREFIX_END, history, streams: recorders.flatMap((r) => r.streams), faults, memberHashes,
+      keyPrefix: KEY_PREFIX, prefixEnd: PREFIX_END, history, streams: recorders.flatMap((r) => r.streams), faults, memberHashes, foreignKeys,
     };
   } finally {
     for (const r of recorders) await r.stop();
@@ -162,7 +165,9 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
     seed: o.seed, members: o.members, dir, kept, faults, initialRevision: recording.initialRevision, finalRevision: recording.finalRevision,
     outcomes, watchComplete: recording.watchComplete, check, replay, recording,
   };
-  if (violated) {
+  if (check.void) {
+    log(`VOID run seed ${o.seed}: ${check.problems[0]}; kept ${dir}`);
+  } else if (violated) {
     log(`VIOLATION in seed ${o.seed} (${o.members} members): ${check.problems.length} problems; kept ${dir}`);
     for (const p of check.problems.slice(0, 10)) log(p);
     log(`replay: ${replay.join('   or   ')}`);
