@@ -248,7 +248,8 @@ export class RaftLog implements ConsensusLog {
     if (this.stopped) throw raftErrors.stopped();
     // Reads that arrive together share one ReadIndex round (one heartbeat quorum).
     if (this.nextRead) return new Promise<number>((resolve, reject) => this.joinRound(this.nextRead!, resolve, reject));
-    const ctx = `r${++this.readSeq}`;
+    // The leader tracks pending reads by context: it must be unique across members, as etcd's request IDs are.
+    const ctx = `${this.opts.id.toString(16)}/${++this.readSeq}`;
     const round: ReadRound = {
       ctx,
       resolve: () => undefined,
