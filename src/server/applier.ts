@@ -88,11 +88,13 @@ export class Applier {
       }
       this.store.setConsistentIndex(entry.index, entry.term);
     }
-    await this.store.commit();
+    // The entries are durable in the WAL and visible in the store's memory: answer now, and let the
+    // LevelDB batch (which carries the consistent index) follow. A crash before it lands replays them.
     this.hooks.applied(this.store.consistentIndex);
     for (const o of outcomes) {
       this.pending.trigger(o.id, o.ok ? { ok: true, value: o.value } : { ok: false, error: o.error });
     }
+    await this.store.commit();
   }
 
   private async applyOne(request: pb.InternalRaftRequest): Promise<ApplyResults[ApplyKind] | undefined> {
