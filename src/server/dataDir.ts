@@ -28,18 +28,10 @@ export function layout(dataDir: string, walDir: string): DataDirLayout {
   };
 }
 
-export interface MemberRecord {
-  id: string;
-  name: string;
-  peerUrls: string[];
-  clientUrls: string[];
-  isLearner: boolean;
-}
-
+/** Who this member is. The cluster's membership itself is replicated state in the store. */
 export interface Identity {
   clusterId: string;
   memberId: string;
-  members: MemberRecord[];
 }
 
 /** Writes a file so that after a crash it is either the old or the new content, never a torn mix. */

@@ -205,7 +205,7 @@ export class Member implements MemberContext {
       if (BigInt(m.id) !== member.memberId) member.transport.addPeer(BigInt(m.id), m.peerURLs);
     }
     for (const lease of store.leases()) member.leaseClock.start(lease);
-    await member.log.start(store.consistentIndex, (entries) => member.applier.applyBatch(entries));
+    await member.log.start((entries) => member.applier.applyBatch(entries));
     member.cachedDbSize = await store.dbSize();
     member.startTimers();
     return member;
@@ -614,7 +614,6 @@ function foundingIdentity(config: Config): { identity: Identity; bootstrap: Entr
     identity: {
       clusterId: computeClusterId(members.map((m) => m.id)).toString(),
       memberId: self.id.toString(),
-      members: [],
     },
     bootstrap,
   };
@@ -636,5 +635,5 @@ async function joiningIdentity(config: Config): Promise<{ identity: Identity; cl
         `${[...own].join(',')}; add this member with \`etcdctl member add\` first`,
     );
   }
-  return { identity: { clusterId: cluster.clusterId, memberId: self.id, members: [] }, cluster };
+  return { identity: { clusterId: cluster.clusterId, memberId: self.id }, cluster };
 }

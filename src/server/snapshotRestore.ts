@@ -155,7 +155,7 @@ export async function restoreSnapshot(opts: RestoreOptions, log: RestoreLog): Pr
     const consistentIndex = await writeStore(dirs.db, db, cluster, bump, log);
     await fs.mkdir(dirs.wal, { recursive: true, mode: 0o700 });
     await writeWal(dirs.wal, cluster, consistentIndex);
-    await writeIdentity(dirs, { clusterId: cluster.clusterId.toString(), memberId: cluster.memberId.toString(), members: [] });
+    await writeIdentity(dirs, { clusterId: cluster.clusterId.toString(), memberId: cluster.memberId.toString() });
     await fsyncDir(dirs.member);
     if (separateWal) {
       await fs.mkdir(path.dirname(path.resolve(walDir)), { recursive: true });

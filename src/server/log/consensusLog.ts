@@ -21,7 +21,7 @@ export interface ConsensusLog {
   readonly leaderId: bigint;
   readonly term: number;
   readonly committedIndex: number;
-  /** Starts delivering committed entries above `appliedIndex`, in order, one batch at a time. */
-  start(appliedIndex: number, apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void>;
+  /** Starts delivering committed entries the store has not applied, in order, one batch at a time. */
+  start(apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }

@@ -151,12 +151,11 @@ export class RaftLog implements ConsensusLog {
     return this.node.status().progress?.get(id);
   }
 
-  async start(appliedIndex: number, apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void> {
+  async start(apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void> {
     if (this.bootstrapRecords) {
       await this.opts.wal.append(this.bootstrapRecords);
       this.bootstrapRecords = null;
     }
-    void appliedIndex;
     this.apply = apply;
     this.ticker = setInterval(() => {
       this.node.tick();
