@@ -374,12 +374,10 @@ export class Member implements MemberContext {
         const known = this.membership.get(cc.nodeId);
         const base = ctx.member ?? known;
         if (!base) throw new Error(`invariant: conf change for ${cc.nodeId.toString(16)} carries no member`);
-        const isLearner = cc.type === ConfChangeType.AddLearnerNode;
-        const merged: MemberRecord = known && !ctx.member ? known : { ...base, isLearner };
-        if (known && ctx.promote) merged.isLearner = false;
-        if (known && cc.type === ConfChangeType.UpdateNode) merged.isLearner = known.isLearner;
-        if (known && cc.type === ConfChangeType.UpdateNode) merged.name = known.name;
-        if (known && cc.type === ConfChangeType.UpdateNode) merged.clientUrls = known.clientUrls;
+        let merged: MemberRecord;
+        if (known && cc.type === ConfChangeType.UpdateNode) merged = { ...known, peerUrls: base.peerUrls };
+        else if (known && !ctx.member) merged = known;
+        else merged = { ...base, isLearner: cc.type === ConfChangeType.AddLearnerNode && !ctx.promote };
         this.membership.put(merged);
         break;
       }
