@@ -19,7 +19,9 @@ const MAX_ATTEMPTS = SLICE_SIZE;
 function sliceIndex(): number {
   const pool = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? NaN);
   const seed = Number.isInteger(pool) && pool > 0 ? pool : process.pid;
-  return seed % SLICE_COUNT;
+  // Two checkouts testing side by side on one machine would otherwise share pool ids 1 and 2.
+  const offset = Number(process.env.CAPSTAN_PORT_SLICE_OFFSET ?? 0);
+  return (seed + (Number.isInteger(offset) ? offset : 0)) % SLICE_COUNT;
 }
 
 const sliceStart = BAND_START + sliceIndex() * SLICE_SIZE;
