@@ -98,7 +98,12 @@ export class RaftLog implements ConsensusLog {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: replayed.snapshot });
     }
     if (replayed.entries.length > 0) this.storage.append(replayed.entries);
-    if (replayed.hardState) this.storage.setHardState(replayed.hardState);
+    if (replayed.hardState) {
+      // Committed entries are applied while the hard state naming their commit may still be unsynced,
+      // so a crash can leave the store ahead of the recorded commit index; what it applied was committed.
+      const commit = Math.max(replayed.hardState.commit, Math.min(opts.storeApplied, this.storage.lastIndex()));
+      this.storage.setHardState({ ...replayed.hardState, commit });
+    }
     this.confState = replayed.snapshot?.confState ?? { voters: [], learners: [] };
     this.lastSnapshotIndex = replayed.snapshot?.index ?? 0;
     const freshLog = replayed.entries.length === 0 && !replayed.snapshot && !replayed.hardState;
@@ -326,11 +331,20 @@ export class RaftLog implements ConsensusLog {
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
     const leader = this.isLeader;
     if (leader) this.sendAll(rd.messages);
+    // Committed entries already in the WAL can be applied while this Ready is written (etcd applies
+    // in parallel with its WAL save); those arriving in this very Ready wait for it.
+    const durableLast = rd.entries.length > 0 ? Math.min(this.storage.lastIndex(), rd.entries[0]!.index - 1) : this.storage.lastIndex();
+    const firstLate = rd.committedEntries.findIndex((e) => e.index > durableLast);
+    const early = firstLate === -1 ? rd.committedEntries : rd.committedEntries.slice(0, firstLate);
+    const late = firstLate === -1 ? [] : rd.committedEntries.slice(firstLate);
+    if (early.length > 0) this.enqueueApply(early);
     const records: WalRecord[] = [];
     if (rd.snapshot) records.push(snapshotRecord(rd.snapshot.metadata));
     for (const e of rd.entries) records.push(entryRecord(e));
     if (rd.hardState) records.push(hardStateRecord(rd.hardState));
-    if (records.length > 0) await this.opts.wal.append(records);
+    // A hard state whose only change is the commit index need not be synced: a crash that loses it
+    // is recovered from the leader (etcd's MustSync).
+    if (records.length > 0) await this.opts.wal.append(records, { sync: rd.mustSync || rd.snapshot !== undefined });
     if (rd.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: rd.snapshot.metadata });
       this.confState = rd.snapshot.metadata.confState;
@@ -347,15 +361,17 @@ export class RaftLog implements ConsensusLog {
       clearTimeout(round.timer);
       round.resolve(rs.index);
     }
-    if (rd.committedEntries.length > 0) {
-      const batch = rd.committedEntries.map((e) => toCommitted(e));
-      this.enqueue(async () => {
-        if (!this.apply) throw new Error('invariant: entries committed before the log was started');
-        await this.apply(batch);
-        await this.maybeCompact();
-      });
-    }
+    if (late.length > 0) this.enqueueApply(late);
     this.node.advance();
+  }
+
+  private enqueueApply(entries: readonly Entry[]): void {
+    const batch = entries.map((e) => toCommitted(e));
+    this.enqueue(async () => {
+      if (!this.apply) throw new Error('invariant: entries committed before the log was started');
+      await this.apply(batch);
+      await this.maybeCompact();
+    });
   }
 
   private onSoftState(lead: NodeId, state: StateType): void {

@@ -1,6 +1,6 @@
 // Small filesystem steps whose durability the WAL depends on.
 
-import { promises as fs } from 'node:fs';
+import fsSync, { promises as fs } from 'node:fs';
 
 /**
  * Makes a directory's entries (created, renamed or removed files) durable. Without it a crash can
@@ -15,13 +15,21 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes all of `buf` at `position`; a single write() may be partial. */
-export async function writeFully(h: fs.FileHandle, buf: Uint8Array, position: number): Promise<void> {
+/**
+ * Writes all of `buf` at `position` (a single write() may be partial). Synchronous: it is a page-cache
+ * copy, cheaper than a thread-pool round trip.
+ */
+export function writeFullySync(fd: number, buf: Uint8Array, position: number): void {
   let done = 0;
   // Each round writes at least one byte or throws, so this ends within buf.length rounds.
   while (done < buf.length) {
-    const { bytesWritten } = await h.write(buf, done, buf.length - done, position + done);
-    if (bytesWritten <= 0) throw new Error(`wal: write returned ${bytesWritten}`);
-    done += bytesWritten;
+    const written = fsSync.writeSync(fd, buf, done, buf.length - done, position + done);
+    if (written <= 0) throw new Error(`wal: write returned ${written}`);
+    done += written;
   }
+}
+
+/** fdatasync through the callback API: one thread-pool hop, without FileHandle's promise layers. */
+export function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsSync.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
