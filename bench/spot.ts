@@ -1,0 +1,95 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startBenchCluster } from './cluster/benchCluster.js';
+import type { LatencySummary, SystemName, WorkloadName } from './model.js';
+import { runBenchmark } from './tools/etcdBenchmark.js';
+
+/*
+ * The quick before/after check for performance work: `node dist/bench/spot.js [--members=3]
+ * [--rounds=3] [--systems=etcd,capstan] [--scale=1]`. A fresh cluster per system per round, systems
+ * alternating, so a noisy neighbour hurts both alike; etcd's benchmark tool; medians over rounds and
+ * the capstan/etcd ratio. CAPSTAN_MAIN measures another build.
+ */
+
+interface Step {
+  label: string;
+  workload: WorkloadName;
+  clients: number;
+  conns: number;
+  total: number;
+}
+
+const STEPS: readonly Step[] = [
+  { label: 'put 1 client', workload: 'put', clients: 1, conns: 1, total: 1500 },
+  { label: 'put 16 clients', workload: 'put', clients: 16, conns: 16, total: 5000 },
+  { label: 'put 256 clients', workload: 'put', clients: 256, conns: 16, total: 20000 },
+  { label: 'range-l 256 clients', workload: 'range-l', clients: 256, conns: 16, total: 20000 },
+  { label: 'range-s 256 clients', workload: 'range-s', clients: 256, conns: 16, total: 20000 },
+];
+
+function flag(name: string, fallback: string): string {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg === undefined ? fallback : arg.slice(name.length + 3);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function main(): Promise<void> {
+  const members = Number(flag('members', '3'));
+  const rounds = Number(flag('rounds', '3'));
+  const scale = Number(flag('scale', '1'));
+  const systems = flag('systems', 'etcd,capstan').split(',') as SystemName[];
+  if (!(members >= 1 && members <= 7 && rounds >= 1 && rounds <= 20 && scale > 0 && scale <= 10)) {
+    throw new Error('spot: --members 1..7, --rounds 1..20, --scale (0, 10]');
+  }
+  const results = new Map<string, LatencySummary[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const system of systems) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `capstan-spot-${system}-`));
+      const cluster = await startBenchCluster(system, members, dir);
+      try {
+        for (const step of STEPS) {
+          const { summary } = await runBenchmark({
+            workload: step.workload,
+            endpoints: cluster.endpoints,
+            leader: cluster.leader,
+            clients: step.clients,
+            conns: step.conns,
+            total: Math.max(step.clients, Math.round(step.total * scale)),
+            readKey: 'spot',
+            keySize: 8,
+            valueSize: 256,
+            watchPutRate: 100,
+            maxSeconds: 120,
+          });
+          const key = `${system}\t${step.label}`;
+          results.set(key, [...(results.get(key) ?? []), summary]);
+          console.error(`round ${round + 1} ${system} ${step.label}: ${summary.throughput.toFixed(0)}/s p50 ${summary.p50Ms.toFixed(2)} ms p99 ${summary.p99Ms.toFixed(2)} ms errors ${summary.errors}`);
+        }
+      } finally {
+        await cluster.stop();
+      }
+    }
+  }
+  console.log(`| ${members} members, medians of ${rounds} | ${systems.map((s) => `${s} /s, p50, p99`).join(' | ')} | ratio capstan/etcd /s, p50 |`);
+  console.log(`| --- | ${systems.map(() => '---').join(' | ')} | --- |`);
+  for (const step of STEPS) {
+    const cells = systems.map((s) => {
+      const runs = results.get(`${s}\t${step.label}`) ?? [];
+      return { rate: median(runs.map((r) => r.throughput)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) };
+    });
+    const [etcd, capstan] = [cells[systems.indexOf('etcd')], cells[systems.indexOf('capstan')]];
+    const ratio = etcd && capstan ? `×${(capstan.rate / etcd.rate).toFixed(2)}, ×${(capstan.p50 / etcd.p50).toFixed(2)}` : '';
+    console.log(`| ${step.label} | ${cells.map((c) => `${c.rate.toFixed(0)}, ${c.p50.toFixed(2)} ms, ${c.p99.toFixed(2)} ms`).join(' | ')} | ${ratio} |`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
