@@ -74,7 +74,8 @@ function closedWithoutAnswer(socket: net.Socket, payload: Buffer): Promise<boole
   });
 }
 
-// capstan's peer hello (frames.ts): length, type 1, version 1, kind 1, cluster/from/to IDs.
+// capstan's peer hello (frames.ts): length, type 1, version 1, kind 1, cluster/from/to IDs all zero:
+// a discovery request, which a listener that accepted the connection answers with the cluster.
 function helloFrame(): Buffer {
   const body = Buffer.alloc(2 + 24);
   body.writeUInt8(1, 0);
@@ -253,7 +254,44 @@ describeWithReference(['etcdctl'], () => {
   }, 120_000);
 });
 
+/** A TLS connection with `client`'s certificate that sends a discovery hello; true when the listener answers. */
+async function acceptedWith(port: number, caFile: string, client: CertFiles): Promise<boolean> {
+  const socket = tls.connect({ host: '127.0.0.1', port, ca: readFileSync(caFile), cert: readFileSync(client.cert), key: readFileSync(client.key) });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  return !(await closedWithoutAnswer(socket, helloFrame()));
+}
+
 describeWithReference(['etcdctl'], () => {
+  it('--peer-cert-allowed-cn and --peer-crl-file refuse certificates of the right CA', async () => {
+    const dir = tempDir('peertlscn');
+    const ca = makeCa(dir, 'ca');
+    const own = ca.issue('own', { server: true, cn: 'member' });
+    const good = ca.issue('good', { server: true, cn: 'member' });
+    const wrongCn = ca.issue('wrong-cn', { server: true, cn: 'someone-else' });
+    const revoked = ca.issue('revoked', { server: true, cn: 'member' });
+    const crl = path.join(dir, 'crl.pem');
+    ca.writeCrl(crl, [revoked]);
+    const [clientPort, peerPort] = await freePorts(2);
+    const m = await startCapstan({
+      name: 'solo',
+      dataDir: path.join(dir, 'solo.data'),
+      clientPort,
+      peerPort,
+      peerScheme: 'https',
+      extraArgs: [`--peer-cert-file=${own.cert}`, `--peer-key-file=${own.key}`, `--peer-trusted-ca-file=${ca.cert}`,
+        '--peer-client-cert-auth', '--peer-cert-allowed-cn=member', `--peer-crl-file=${crl}`],
+    });
+    try {
+      expect(await acceptedWith(peerPort, ca.cert, good)).toBe(true);
+      expect(await acceptedWith(peerPort, ca.cert, wrongCn)).toBe(false);
+      expect(await acceptedWith(peerPort, ca.cert, revoked)).toBe(false);
+      expect(await eventually(() => m.logs().includes('client certificate authentication failed'), 10_000)).toBe(true);
+      expect(await eventually(() => /transport: certificate serial [0-9a-f]+ revoked/.test(m.logs()), 10_000)).toBe(true);
+    } finally {
+      await m.stop();
+    }
+  }, 60_000);
+
   it('--peer-auto-tls: three members with self-signed peer certificates form and replicate', async () => {
     const dir = tempDir('peerautotls');
     const plan = await planCluster({ baseDir: dir, size: 3, peerScheme: 'https', extraArgs: [...TIMINGS, '--peer-auto-tls'] });
