@@ -5,10 +5,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ParsedUrl } from '../config/urls.js';
-import { isSecureScheme } from '../tls/clientTls.js';
 import type { PeerTls } from '../tls/peerTls.js';
 import { handshakeErrorText } from '../tls/peerTlsChecks.js';
 import { connectOptions } from './dialTarget.js';
+
+// Not clientTls's: the transport must not load grpc-js (only PeerTls's type comes from there).
+const isSecureScheme = (url: ParsedUrl): boolean => url.scheme === 'https' || url.scheme === 'unixs';
 
 export interface PeerDial {
   socket: net.Socket;
