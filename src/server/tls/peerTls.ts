@@ -47,9 +47,6 @@ export class PeerTls {
     private readonly settings: PeerTlsSettings,
     log: ReloadLog,
   ) {
-    if (settings.requireClientCert && settings.trustedCaFile === '') {
-      throw new Error('invariant: peer client certificates required without a trusted CA to verify them');
-    }
     this.server = settings.serverFiles ? new ReloadingServerCredentials(settings.serverFiles, settings.policy, log) : null;
     this.client = settings.clientFiles ? new ReloadingServerCredentials(settings.clientFiles, settings.policy, log) : this.server;
   }
@@ -166,6 +163,7 @@ export function peerTlsFromConfig(config: Config, logger: Logger): PeerTls {
     settings = {
       serverFiles: given ? { certFile: t.certFile, keyFile: t.keyFile, trustedCaFile: t.trustedCaFile, crlFile: t.crlFile } : null,
       clientFiles: t.clientCertFile !== '' ? { certFile: t.clientCertFile, keyFile: t.clientKeyFile, trustedCaFile: t.trustedCaFile, crlFile: '' } : null,
+      // Without a CA file, client certificates are verified against the system's roots (etcd: Go's pool).
       requireClientCert: given && (t.clientCertAuth || t.trustedCaFile !== ''),
       verifyServer: true,
       trustedCaFile: t.trustedCaFile,
@@ -173,9 +171,6 @@ export function peerTlsFromConfig(config: Config, logger: Logger): PeerTls {
       skipClientSanCheck: config.peerSkipClientSanVerification,
       policy,
     };
-    if (settings.requireClientCert && t.trustedCaFile === '') {
-      throw new Error('--peer-client-cert-auth needs --peer-trusted-ca-file to verify peer certificates');
-    }
   }
   for (const url of config.listenPeerUrls) {
     if (isSecureScheme(url) && settings.serverFiles === null) {
