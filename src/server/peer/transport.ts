@@ -97,6 +97,7 @@ export class PeerTransport {
   /** Accepted message streams by sender; a newer one from the same sender replaces the older. */
   private readonly incomingStreams = new Map<bigint, net.Socket>();
   private readonly incomingSockets = new Set<net.Socket>();
+  private readonly connections = new Set<net.Socket>();
   private readonly snapshots = new Set<SnapshotTransfer>();
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private removedReported = false;
@@ -119,6 +120,12 @@ export class PeerTransport {
         server = createPeerServer(url, this.opts.tls ?? null, this.timing.handshakeTimeoutMs, {
           accept: (socket) => this.accept(socket),
           rejected: (remoteAddr, serverName, reason, cert) => this.rejected(remoteAddr, serverName, reason, cert),
+        });
+        // Every connection from its first byte (for TLS, before the handshake): stop() closes them
+        // all rather than wait for handshakes in progress.
+        server.on('connection', (raw: net.Socket) => {
+          this.connections.add(raw);
+          raw.once('close', () => this.connections.delete(raw));
         });
         await listen(server, url);
       } catch (err) {
@@ -317,6 +324,8 @@ export class PeerTransport {
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of this.incomingSockets) s.destroy();
     this.incomingSockets.clear();
+    for (const s of this.connections) s.destroy();
+    this.connections.clear();
     this.incomingStreams.clear();
     await Promise.all(closed);
   }
