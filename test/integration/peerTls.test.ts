@@ -91,6 +91,8 @@ describeWithReference(['etcdctl'], () => {
   let ca: CertificateAuthority;
   let members: MemberProcess[];
   const certs = new Map<string, CertFiles>();
+  /** The CA bundle every member trusts, rewritten in place by the rotation test. */
+  let liveCa: string;
 
   /** Each member reads its own copy of its certificate, so a test can rotate it in place. */
   function liveCert(name: string, from: CertFiles): CertFiles {
@@ -104,13 +106,15 @@ describeWithReference(['etcdctl'], () => {
   const tlsFlags = (c: CertFiles): string[] => [
     `--peer-cert-file=${c.cert}`,
     `--peer-key-file=${c.key}`,
-    `--peer-trusted-ca-file=${ca.cert}`,
+    `--peer-trusted-ca-file=${liveCa}`,
     '--peer-client-cert-auth',
   ];
 
   beforeAll(async () => {
     dir = tempDir('peertls');
     ca = makeCa(dir, 'peer-ca');
+    liveCa = path.join(dir, 'live-ca-bundle.pem');
+    copyFileSync(ca.cert, liveCa);
     const plan = await planCluster({
       baseDir: dir,
       size: 3,
@@ -215,6 +219,30 @@ describeWithReference(['etcdctl'], () => {
     await waitForLeader(members);
     expectSuccess(await etcdctl(members[1]!, ['put', 'peer-tls/c', 'three']), 'put after rotation');
     expect(await getValue(m1, 'peer-tls/c')).toBe('three');
+  }, 120_000);
+
+  it('a CA bundle rewritten in place is reloaded: a peer with a certificate from the new CA is accepted without restarts', async () => {
+    const next = makeCa(dir, 'next-ca');
+    const reloads = (m: MemberProcess) => m.logs().split('reloaded peer TLS certificate files').length;
+    const before = members.map(reloads);
+    writeFileSync(liveCa, readFileSync(ca.cert, 'utf8') + readFileSync(next.cert, 'utf8'));
+    expect(await eventually(() => members.every((m, i) => reloads(m) > before[i]!), 15_000)).toBe(true);
+    // m1 moves to the new CA and restarts; m2 and m3 keep running and must take its new connections.
+    const live = certs.get('m1')!;
+    const moved = next.issue('peer-m1-next-ca', { server: true });
+    copyFileSync(moved.cert, live.cert);
+    copyFileSync(moved.key, live.key);
+    members[0] = await members[0]!.restart({ wait: false });
+    await members[0]!.waitReady(60_000);
+    await waitForLeader(members);
+    expectSuccess(await etcdctl(members[0]!, ['put', 'peer-tls/e', 'five']), 'put from the member with the new CA');
+    expect(await getValue(members[2]!, 'peer-tls/e')).toBe('five');
+    const served = await peerHandshake(portOf(members[0]!.peerUrl), {
+      ca: readFileSync(liveCa),
+      cert: readFileSync(certs.get('m3')!.cert),
+      key: readFileSync(certs.get('m3')!.key),
+    });
+    expect(served.issuer.CN).toBe('next-ca');
   }, 120_000);
 
   it('a member added with an https peer URL discovers the cluster and is caught up by a snapshot over TLS', async () => {
