@@ -55,10 +55,6 @@ export class PeerTls {
     return this.server !== null;
   }
 
-  get requiresClientCertificate(): boolean {
-    return this.settings.requireClientCert;
-  }
-
   /** Options for tls.createServer: the current files, and whether to ask for a client certificate. */
   listenerOptions(): tls.TlsOptions {
     if (this.server === null) throw new Error('invariant: a TLS peer listener without a peer certificate');
