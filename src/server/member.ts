@@ -32,6 +32,7 @@ import {
 import { computeClusterId, computeMemberId } from './membership/ids.js';
 import { type ClusterInfo, discoverCluster, encodeClusterInfo } from './peer/discovery.js';
 import { PeerTransport } from './peer/transport.js';
+import { type PeerTls, peerTlsFromConfig } from './tls/peerTls.js';
 import { PendingRequests } from './pendingRequests.js';
 import type { HeaderIdentity } from './proto/convert.js';
 import { encodeInternalRaftRequest } from './proto/codec.js';
@@ -84,6 +85,7 @@ export class Member implements MemberContext {
   private stopped = false;
   private log!: RaftLog;
   private transport!: PeerTransport;
+  private peerTls: PeerTls | null = null;
   private published = false;
   private readonly storeListeners: Array<(store: MvccStore) => Promise<void>> = [];
 
@@ -129,12 +131,14 @@ export class Member implements MemberContext {
   static async open(config: Config, events: MemberEvents, logger: Logger): Promise<Member> {
     const dirs = layout(config.dataDir, config.walDir);
     const restarting = await prepare(dirs);
+    // Before discovery, which dials the peers in --initial-cluster (https:// ones over TLS).
+    const peerTls = peerTlsFromConfig(config, logger);
     let identity = restarting ? await readIdentity(dirs) : null;
     let bootstrap: Entry[] | null = null;
     let discovered: ClusterInfo | null = null;
     if (!identity) {
       if (config.initialClusterState === 'existing') {
-        const joined = await joiningIdentity(config);
+        const joined = await joiningIdentity(config, peerTls);
         identity = joined.identity;
         discovered = joined.cluster;
       } else {
@@ -149,6 +153,7 @@ export class Member implements MemberContext {
     const membership = await ClusterMembership.load(store.backend);
     const opened = await Wal.open(dirs.wal, events.walFsync ? { onFsync: events.walFsync } : {});
     const member = new Member(config, store, dirs, opened.wal, identity, events, alarms, membership, logger);
+    member.peerTls = peerTls;
     if (membership.isRemoved(member.memberId)) {
       throw new Error('the member has been permanently removed from the cluster');
     }
@@ -158,6 +163,7 @@ export class Member implements MemberContext {
       listenUrls: config.listenPeerUrls,
       // Sent in the handshake, so a member behind on membership can still answer us (etcd's X-PeerURLs).
       advertisePeerUrls: config.initialAdvertisePeerUrls.map((u) => u.text),
+      tls: peerTls,
       logger,
       onMessage: (message, data) => member.log.step(message, data),
       onUnreachable: (peer) => member.log.reportUnreachable(peer),
@@ -572,6 +578,7 @@ export class Member implements MemberContext {
     for (const t of this.timers) clearInterval(t);
     await this.log.stop();
     await this.transport.stop();
+    this.peerTls?.stop();
     this.pending.failAll(raftErrors.stopped());
     await this.store.close();
     await this.wal.close();
@@ -622,10 +629,10 @@ function foundingIdentity(config: Config): { identity: Identity; bootstrap: Entr
  * --initial-cluster for the cluster and finds itself by its advertised peer URLs, the member that
  * `etcdctl member add` created for it. capstan does the same over the peer transport.
  */
-async function joiningIdentity(config: Config): Promise<{ identity: Identity; cluster: ClusterInfo }> {
+async function joiningIdentity(config: Config, peerTls: PeerTls): Promise<{ identity: Identity; cluster: ClusterInfo }> {
   const own = new Set(config.initialAdvertisePeerUrls.map((u) => u.text));
   const others = [...config.initialClusterMembers.values()].flat().map((u) => u.text).filter((u) => !own.has(u));
-  const cluster = await discoverCluster(others, 60_000);
+  const cluster = await discoverCluster(others, 60_000, peerTls);
   const self = cluster.members.find((m) => m.peerURLs.some((u) => own.has(u)));
   if (!self) {
     throw new Error(

@@ -10,6 +10,8 @@ export interface ClusterPlanOptions {
   withMetrics?: boolean;
   initialClusterToken?: string;
   extraArgs?: readonly string[];
+  /** Scheme of the peer URLs; default 'http'. */
+  peerScheme?: 'http' | 'https';
 }
 
 const MAX_CLUSTER_SIZE = 9;
@@ -30,11 +32,13 @@ export async function planCluster(plan: ClusterPlanOptions): Promise<MemberOptio
       state: 'new',
       initialClusterToken: plan.initialClusterToken ?? 'capstan-test',
       extraArgs: plan.extraArgs ?? [],
+      peerScheme: plan.peerScheme ?? 'http',
     };
     if (plan.withMetrics) options.metricsPort = await freePort();
     members.push(options);
   }
-  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  const scheme = plan.peerScheme ?? 'http';
+  const initialCluster = members.map((m) => `${m.name}=${scheme}://127.0.0.1:${m.peerPort}`).join(',');
   return members.map((m) => ({ ...m, initialCluster }));
 }
 

@@ -15,7 +15,9 @@ export interface MemberOptions {
   clientPort: number;
   peerPort: number;
   metricsPort?: number;
-  /** etcd's --initial-cluster; default `<name>=http://127.0.0.1:<peerPort>` (a one-member cluster). */
+  /** Scheme of this member's peer URLs (listen and advertise); default 'http'. https needs the --peer-* TLS flags. */
+  peerScheme?: 'http' | 'https';
+  /** etcd's --initial-cluster; default `<name>=<peerScheme>://127.0.0.1:<peerPort>` (a one-member cluster). */
   initialCluster?: string;
   /** etcd's --initial-cluster-state; default 'new'. */
   state?: 'new' | 'existing';
@@ -80,12 +82,12 @@ export function capstanMainPath(): string {
   return process.env.CAPSTAN_MAIN ?? path.join(REPO_ROOT, 'dist', 'src', 'server', 'main.js');
 }
 
-const loopbackUrl = (port: number): string => `http://127.0.0.1:${port}`;
+const loopbackUrl = (port: number, scheme: 'http' | 'https' = 'http'): string => `${scheme}://127.0.0.1:${port}`;
 
 /** etcd's flags for a loopback member; capstan accepts the same ones. */
 export function memberFlags(options: MemberOptions): string[] {
   const clientUrl = loopbackUrl(options.clientPort);
-  const peerUrl = loopbackUrl(options.peerPort);
+  const peerUrl = loopbackUrl(options.peerPort, options.peerScheme);
   const flags = [
     `--name=${options.name}`,
     `--data-dir=${options.dataDir}`,
@@ -207,7 +209,7 @@ export async function startMember(kind: MemberKind, options: MemberOptions): Pro
     name: options.name,
     pid,
     endpoint: loopbackUrl(options.clientPort),
-    peerUrl: loopbackUrl(options.peerPort),
+    peerUrl: loopbackUrl(options.peerPort, options.peerScheme),
     metricsUrl: options.metricsPort === undefined ? null : loopbackUrl(options.metricsPort),
     dataDir: options.dataDir,
     logFile,

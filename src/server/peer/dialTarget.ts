@@ -1,5 +1,6 @@
 // Turns a member's peer URLs into socket addresses, and keeps the one that last worked first
-// (etcd's urlPicker: stay on a working URL, move to the next on failure).
+// (etcd's urlPicker: stay on a working URL, move to the next on failure). Whether the connection is
+// TLS is the scheme's business (peerSocket.ts); the address is the same.
 
 import type { NetConnectOpts } from 'node:net';
 import { parseUrl, type ParsedUrl } from '../config/urls.js';
@@ -7,12 +8,11 @@ import { parseUrl, type ParsedUrl } from '../config/urls.js';
 export function connectOptions(url: ParsedUrl): NetConnectOpts {
   switch (url.scheme) {
     case 'http':
+    case 'https':
       return { host: url.host, port: url.port };
     case 'unix':
-      return { path: url.path };
-    case 'https':
     case 'unixs':
-      throw new Error(`peer TLS is not supported yet: ${url.text}`);
+      return { path: url.path };
   }
 }
 
@@ -45,7 +45,5 @@ export class UrlPicker {
 
 function parsePeerUrls(urls: readonly string[]): ParsedUrl[] {
   if (urls.length === 0) throw new Error('a peer needs at least one URL');
-  const parsed = urls.map((u) => parseUrl(u));
-  for (const u of parsed) connectOptions(u); // refuse what we cannot dial now, not on every redial
-  return parsed;
+  return urls.map((u) => parseUrl(u)); // a malformed URL is refused now, not on every redial
 }

@@ -1,9 +1,9 @@
 // How a member started with --initial-cluster-state existing learns who it is: it asks the members
 // listed in --initial-cluster for the cluster (as etcd fetches /members from its peers), and finds
 // itself by its advertised peer URLs — the member `etcdctl member add` created for it.
-import net from 'node:net';
 import { parseUrl } from '../config/urls.js';
-import { connectOptions } from './dialTarget.js';
+import type { PeerTls } from '../tls/peerTls.js';
+import { dialPeer } from './peerSocket.js';
 import { ConnectionKind, FrameReader, FrameType, PROTOCOL_VERSION, encodeHello } from './frames.js';
 
 export interface ClusterInfo {
@@ -16,16 +16,16 @@ export function encodeClusterInfo(info: ClusterInfo): Uint8Array {
 }
 
 /** Asks one peer URL for the cluster; rejects on refusal, a closed connection or the timeout. */
-export function askForCluster(url: string, timeoutMs: number): Promise<ClusterInfo> {
+export function askForCluster(url: string, timeoutMs: number, tls: PeerTls | null = null): Promise<ClusterInfo> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(connectOptions(parseUrl(url)));
+    const { socket, readyEvent } = dialPeer(parseUrl(url), tls);
     const reader = new FrameReader();
     const fail = (why: string) => {
       socket.destroy();
       reject(new Error(`${url}: ${why}`));
     };
     const timer = setTimeout(() => fail('timed out'), timeoutMs);
-    socket.on('connect', () => {
+    socket.on(readyEvent, () => {
       socket.write(encodeHello({ version: PROTOCOL_VERSION, kind: ConnectionKind.Stream, clusterId: 0n, from: 0n, to: 0n, peerUrls: [] }));
     });
     socket.on('data', (chunk: Buffer) => {
@@ -53,13 +53,13 @@ export function askForCluster(url: string, timeoutMs: number): Promise<ClusterIn
 }
 
 /** Tries every URL, a few rounds, until one answers (peers may still be starting). */
-export async function discoverCluster(urls: readonly string[], deadlineMs: number): Promise<ClusterInfo> {
+export async function discoverCluster(urls: readonly string[], deadlineMs: number, tls: PeerTls | null = null): Promise<ClusterInfo> {
   const errors: string[] = [];
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
     for (const url of urls) {
       try {
-        return await askForCluster(url, 2_000);
+        return await askForCluster(url, 2_000, tls);
       } catch (error) {
         errors.push((error as Error).message);
       }

@@ -3,12 +3,13 @@
 // peer is in the cluster, and never lets a slow peer grow memory: frames wait in a bounded queue
 // and are written only when the socket has drained.
 
-import net from 'node:net';
+import type net from 'node:net';
 import type { ParsedUrl } from '../config/urls.js';
 import type { Logger } from '../logger.js';
 import { idToHex } from '../membership/ids.js';
 import { Backoff } from './backoff.js';
-import { connectOptions, UrlPicker } from './dialTarget.js';
+import type { PeerTls } from '../tls/peerTls.js';
+import { UrlPicker } from './dialTarget.js';
 import {
   ConnectionKind,
   decodeRejected,
@@ -20,6 +21,7 @@ import {
   PROTOCOL_VERSION,
   type Frame,
 } from './frames.js';
+import { dialPeer } from './peerSocket.js';
 import { logRejection } from './rejection.js';
 import { SendQueue, type QueuedFrame } from './sendQueue.js';
 import { writeParts } from './socketWrite.js';
@@ -32,6 +34,8 @@ export interface OutgoingStreamOptions {
   urls: readonly string[];
   /** Our own advertised peer URLs, told to the peer in the hello. */
   localPeerUrls: readonly string[];
+  /** For https:// and unixs:// peer URLs. */
+  tls: PeerTls | null;
   logger: Logger;
   timing: PeerTiming;
   limits: PeerQueueLimits;
@@ -153,8 +157,9 @@ export class OutgoingStream {
     this.state = 'connecting';
     const url = this.picker.current;
     let socket: net.Socket;
+    let readyEvent: 'connect' | 'secureConnect';
     try {
-      socket = net.connect(connectOptions(url));
+      ({ socket, readyEvent } = dialPeer(url, this.opts.tls));
     } catch (err) {
       this.lastError = (err as Error).message;
       this.picker.failed();
@@ -166,7 +171,8 @@ export class OutgoingStream {
     const reader = new FrameReader();
     this.timer = setTimeout(() => socket.destroy(new Error(`dial ${url.text} timed out`)), this.opts.timing.dialTimeoutMs);
 
-    socket.on('connect', () => {
+    // Over TLS the dial timeout covers the handshake too.
+    socket.on(readyEvent, () => {
       if (this.socket !== socket) return;
       this.clearTimer();
       socket.setKeepAlive(true, 5000);

@@ -2,12 +2,12 @@
 // sits in front of heartbeats and appends on the peer's message stream. The peer answers once it
 // has handed the whole snapshot to raft; only then is the transfer a success.
 
-import net from 'node:net';
 import type { Logger } from '../logger.js';
 import { idToHex } from '../membership/ids.js';
 import { encodeMessage, type Message } from '../../raft/index.js';
 import type { ParsedUrl } from '../config/urls.js';
-import { connectOptions } from './dialTarget.js';
+import type { PeerTls } from '../tls/peerTls.js';
+import { dialPeer, type PeerDial } from './peerSocket.js';
 import {
   ConnectionKind,
   decodeRejected,
@@ -29,6 +29,8 @@ export interface SnapshotSendOptions {
   clusterId: bigint;
   url: ParsedUrl;
   localPeerUrls: readonly string[];
+  /** For https:// and unixs:// peer URLs. */
+  tls: PeerTls | null;
   message: Message;
   data: Uint8Array;
   logger: Logger;
@@ -56,7 +58,16 @@ export function sendSnapshotOnce(opts: SnapshotSendOptions): SnapshotTransfer {
   const reader = new FrameReader();
   const startedAt = Date.now();
 
-  const socket = net.connect(connectOptions(opts.url));
+  let dialled: PeerDial;
+  try {
+    dialled = dialPeer(opts.url, opts.tls);
+  } catch (error) {
+    // Same outcome as a refused dial, reported as asynchronously as one.
+    log.warn('failed to send database snapshot', { 'remote-peer-id': peer, 'snapshot-index': index, error: (error as Error).message });
+    setImmediate(() => opts.done(false));
+    return { cancel: () => {} };
+  }
+  const { socket, readyEvent } = dialled;
   socket.setNoDelay(true);
 
   const finish = (ok: boolean, reason: string): void => {
@@ -132,7 +143,7 @@ export function sendSnapshotOnce(opts: SnapshotSendOptions): SnapshotTransfer {
   };
 
   armTimer(opts.timing.dialTimeoutMs, `dial ${opts.url.text}`);
-  socket.on('connect', () => {
+  socket.on(readyEvent, () => {
     stage = 'handshaking';
     socket.setKeepAlive(true, 5000);
     const hello = encodeHello({

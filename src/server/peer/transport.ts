@@ -1,17 +1,20 @@
-// The peer transport: raft messages, snapshots and forwarded requests between members over TCP on
-// the peer URLs. Each member dials every peer once for its own traffic (OutgoingStream) and accepts
+// The peer transport: raft messages, snapshots and forwarded requests between members over TCP (TLS
+// for https:// and unixs://) on the peer URLs. Each member dials every peer once for its own traffic (OutgoingStream) and accepts
 // the connections its peers dial to it (incomingConnection), so the two directions never wait on
 // each other. Snapshots travel on connections of their own (snapshotSender).
 
-import net from 'node:net';
+import type net from 'node:net';
+import type { PeerCertificate } from 'node:tls';
 import type { ParsedUrl } from '../config/urls.js';
 import type { Logger } from '../logger.js';
 import { idToHex } from '../membership/ids.js';
 import { encodeMessage, MessageType, type Message } from '../../raft/index.js';
 import { ConnectionKind, frameForQueue, FrameType } from './frames.js';
+import type { PeerTls } from '../tls/peerTls.js';
 import { serveIncomingConnection } from './incomingConnection.js';
 import { NO_PEER_METRICS, type PeerMetricsSink } from './metrics.js';
 import { OutgoingStream } from './outgoingStream.js';
+import { createPeerServer } from './peerSocket.js';
 import { sendSnapshotOnce, type SnapshotTransfer } from './snapshotSender.js';
 import { DEFAULT_QUEUE_LIMITS, DEFAULT_TIMING, type PeerQueueLimits, type PeerTiming } from './timing.js';
 
@@ -47,6 +50,11 @@ export interface PeerTransportOptions {
   queueLimits?: Partial<PeerQueueLimits>;
   /** etcd_network_* peer metrics; `peerMetricsFor(createMetrics().network)` feeds the member's registry. */
   metrics?: PeerMetricsSink;
+  /**
+   * Peer TLS (peerTlsFromConfig): needed to listen on or dial https:// and unixs:// URLs. The caller
+   * owns it (stops its file polling).
+   */
+  tls?: PeerTls;
 }
 
 /** Counters per peer (for metrics: etcd_network_peer_sent_bytes_total and friends). */
@@ -89,6 +97,7 @@ export class PeerTransport {
   /** Accepted message streams by sender; a newer one from the same sender replaces the older. */
   private readonly incomingStreams = new Map<bigint, net.Socket>();
   private readonly incomingSockets = new Set<net.Socket>();
+  private readonly connections = new Set<net.Socket>();
   private readonly snapshots = new Set<SnapshotTransfer>();
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private removedReported = false;
@@ -106,8 +115,18 @@ export class PeerTransport {
     if (this.state !== 'new') throw new Error(`peer transport cannot start: it is ${this.state}`);
     this.state = 'starting';
     for (const url of this.opts.listenUrls) {
-      const server = net.createServer((socket) => this.accept(socket));
+      let server: net.Server;
       try {
+        server = createPeerServer(url, this.opts.tls ?? null, this.timing.handshakeTimeoutMs, {
+          accept: (socket) => this.accept(socket),
+          rejected: (remoteAddr, serverName, reason, cert) => this.rejected(remoteAddr, serverName, reason, cert),
+        });
+        // Every connection from its first byte (for TLS, before the handshake): stop() closes them
+        // all rather than wait for handshakes in progress.
+        server.on('connection', (raw: net.Socket) => {
+          this.connections.add(raw);
+          raw.once('close', () => this.connections.delete(raw));
+        });
         await listen(server, url);
       } catch (err) {
         // Leave nothing listening behind a failed start (the member exits on this error).
@@ -168,6 +187,7 @@ export class PeerTransport {
       peerId: id,
       urls: peerUrls,
       localPeerUrls: this.opts.advertisePeerUrls ?? [],
+      tls: this.opts.tls ?? null,
       logger: this.log,
       timing: this.timing,
       limits: this.limits,
@@ -246,6 +266,7 @@ export class PeerTransport {
       clusterId: this.opts.clusterId,
       url: entry.stream.currentUrl,
       localPeerUrls: this.opts.advertisePeerUrls ?? [],
+      tls: this.opts.tls ?? null,
       message,
       data,
       logger: this.log,
@@ -303,6 +324,8 @@ export class PeerTransport {
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const s of this.incomingSockets) s.destroy();
     this.incomingSockets.clear();
+    for (const s of this.connections) s.destroy();
+    this.connections.clear();
     this.incomingStreams.clear();
     await Promise.all(closed);
   }
@@ -344,6 +367,17 @@ export class PeerTransport {
     });
   }
 
+  /** A TLS connection refused before any frame: etcd's log line, with the certificate's names. */
+  private rejected(remoteAddr: string, serverName: string, reason: string, cert: PeerCertificate | null): void {
+    const names: Record<string, string[]> = {};
+    if (cert !== null) {
+      const sans = (cert.subjectaltname ?? '').split(', ');
+      names['ip-addresses'] = sans.filter((n) => n.startsWith('IP Address:')).map((n) => n.slice('IP Address:'.length));
+      names['dns-names'] = sans.filter((n) => n.startsWith('DNS:')).map((n) => n.slice('DNS:'.length));
+    }
+    this.log.warn('rejected connection on peer endpoint', { 'remote-addr': remoteAddr, 'server-name': serverName, ...names, error: reason });
+  }
+
   private dropped(m: Message, entry: PeerEntry): void {
     entry.droppedMessages++;
     this.metrics.sendFailure(idToHex(m.to));
@@ -381,15 +415,12 @@ function listen(server: net.Server, url: ParsedUrl): Promise<void> {
     };
     switch (url.scheme) {
       case 'http':
+      case 'https':
         server.listen({ host: url.host, port: url.port }, done);
         return;
       case 'unix':
-        server.listen({ path: url.path }, done);
-        return;
-      case 'https':
       case 'unixs':
-        server.off('error', onError);
-        reject(new Error(`peer TLS is not supported yet: ${url.text}`));
+        server.listen({ path: url.path }, done);
     }
   });
 }

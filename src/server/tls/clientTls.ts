@@ -12,7 +12,7 @@ import { type ReloadLog, ReloadingServerCredentials, type TlsFileSet } from './r
 export const isSecureScheme = (url: ParsedUrl): boolean => url.scheme === 'https' || url.scheme === 'unixs';
 
 /** Node's names for etcd's versions; etcd's default minimum is TLS 1.2 and its maximum TLS 1.3. */
-function version(v: '' | 'TLS1.2' | 'TLS1.3', fallback: tls.SecureVersion): tls.SecureVersion {
+export function tlsVersion(v: '' | 'TLS1.2' | 'TLS1.3', fallback: tls.SecureVersion): tls.SecureVersion {
   return v === 'TLS1.2' ? 'TLSv1.2' : v === 'TLS1.3' ? 'TLSv1.3' : fallback;
 }
 
@@ -49,8 +49,8 @@ export function clientCredentials(
     files,
     {
       clientCertAuth: t.clientCertAuth,
-      minVersion: version(config.tlsMinVersion, 'TLSv1.2'),
-      maxVersion: version(config.tlsMaxVersion, 'TLSv1.3'),
+      minVersion: tlsVersion(config.tlsMinVersion, 'TLSv1.2'),
+      maxVersion: tlsVersion(config.tlsMaxVersion, 'TLSv1.3'),
       ciphers: opensslCipherList(config.cipherSuites),
     },
     log,

@@ -150,9 +150,9 @@ describe('UrlPicker', () => {
     expect(p.current.port).toBe(4);
   });
 
-  it('refuses URLs it cannot dial yet, up front', () => {
+  it('refuses URLs it cannot dial, up front; https:// is dialled (over TLS) at the same address', () => {
     expect(() => new UrlPicker([])).toThrow(/at least one URL/);
-    expect(() => new UrlPicker(['https://127.0.0.1:2380'])).toThrow(/TLS is not supported yet/);
     expect(() => new UrlPicker(['127.0.0.1:2380'])).toThrow();
+    expect(new UrlPicker(['https://127.0.0.1:2380']).current.port).toBe(2380);
   });
 });
