@@ -49,6 +49,8 @@ const META_STORAGE_VERSION = Buffer.from('storageVersion');
 const SCAN_CHUNK = 1000;
 /** etcd keeps the hashes of the last 10 compactions. */
 const HASH_CACHE_SIZE = 10;
+/** How often a read-only txn re-fetches history when writes keep changing the branch it takes. */
+const READ_TXN_ATTEMPTS = 5;
 
 export interface MvccStoreOptions {
   /** History entries a catching-up watcher reads per step (tests make it small). */
@@ -218,6 +220,35 @@ export class MvccStore {
     if (at < this.s.compactMainRev) throw mvccErrors.compacted();
     const raw = await this.rawRange(keyRange(req.key, req.rangeEnd), at, req);
     return finishRange(req, raw.kvs, raw.count, cur);
+  }
+
+  /**
+   * A txn whose branches only read (etcd's isTxnReadonly), served outside the log. Compares and
+   * latest-revision ranges run in one synchronous step, so they see one revision. Historical ranges
+   * are fetched first; if a write changed the branch taken while they were fetched, the new branch's
+   * are fetched too. Returns null if writes kept changing the branch: the caller goes through the log.
+   */
+  async readTxn(req: TxnRequest): Promise<TxnResponse | null> {
+    this.assertOpen();
+    if (!isReadOnlyTxn(req)) throw new Error('invariant: readTxn given a txn that writes');
+    const prefetched = new Map<RangeRequest, RawRange>();
+    let path = new Map<TxnRequest, boolean>();
+    this.computePath(req, path);
+    for (let attempt = 0; attempt < READ_TXN_ATTEMPTS; attempt++) {
+      this.checkTxn(req, path);
+      await this.prefetchRanges(req, path, prefetched);
+      this.assertOpen();
+      const now = new Map<TxnRequest, boolean>();
+      this.computePath(req, now);
+      if (now.get(req) === path.get(req)) {
+        this.checkTxn(req, now);
+        const resp = this.execTxn(new WriteTxn(this.s), req, now, prefetched);
+        resp.header.revision = this.s.currentRev;
+        return resp;
+      }
+      path = now;
+    }
+    return null;
   }
 
   /** The index part of a range at `at` (etcd's rangeKeys without the revision checks). */
@@ -705,4 +736,9 @@ export class MvccStore {
     // A closed store is a member stopping or swapping in a snapshot: clients should retry elsewhere.
     if (this.closed) throw mvccErrors.closed();
   }
+}
+
+/** etcd's isTxnReadonly: every op of both branches is a range (a nested txn counts as a write). */
+export function isReadOnlyTxn(req: TxnRequest): boolean {
+  return [...req.success, ...req.failure].every((op) => 'range' in op);
 }

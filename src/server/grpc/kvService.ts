@@ -1,5 +1,6 @@
 // etcdserverpb.KV: requests are checked as etcd checks them, writes go through the log, reads are
 // served locally (after a ReadIndex barrier unless serializable).
+import { isReadOnlyTxn } from '../../mvcc/store.js';
 import type { TxnRequest } from '../../mvcc/types.js';
 import { encodedSize } from '../internalRequest.js';
 import * as convert from '../proto/convert.js';
@@ -8,6 +9,10 @@ import type * as pb from '../proto/messages.js';
 import { checkDeleteRange, checkPut, checkRange, checkTxn, requestErrors } from '../validation.js';
 import type { MemberContext } from './context.js';
 import { type RpcObserver, unary } from './unary.js';
+
+/** etcd's isTxnSerializable: every range in either branch asks for a serializable read. */
+const isSerializableTxn = (txn: TxnRequest): boolean =>
+  [...txn.success, ...txn.failure].every((op) => 'range' in op && op.range.serializable);
 
 /** etcd's quota cost of a put (kvOverhead 256 plus key and value bytes). */
 const putCost = (key: Buffer, value: Buffer): number => 256 + key.length + value.length;
@@ -53,6 +58,13 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
     Txn: rpc<pb.TxnRequest, pb.TxnResponse>('Txn', async (req) => {
       const txn: TxnRequest = convert.txnRequestFromProto(req);
       checkTxn(txn, ctx.limits.maxTxnOps);
+      if (isReadOnlyTxn(txn)) {
+        // As etcd: a txn that only reads is served locally, after a ReadIndex barrier unless every
+        // range in it is serializable.
+        if (!isSerializableTxn(txn)) await ctx.linearizableBarrier();
+        const local = await ctx.store.readTxn(txn);
+        if (local) return convert.txnResponseToProto(local, ctx.identity());
+      }
       checkSize('txn', req);
       if (convert.txnHasPuts(txn)) {
         ctx.alarms.assertWritable();
