@@ -229,6 +229,7 @@ export class PeerTransport {
   }
 
   send(messages: readonly Message[]): void {
+    const touched = new Set<PeerEntry>();
     for (const m of messages) {
       if (m.to === this.opts.localId) throw new Error(`invariant: raft message ${MessageType[m.type]} addressed to the local member`);
       // The receiver checks this against the connection's hello and would drop the connection.
@@ -250,7 +251,9 @@ export class PeerTransport {
       }
       if (entry.stream.finished) continue; // we were removed: the member is stopping
       if (!entry.stream.enqueue(frameForQueue(FrameType.RaftMessage, encodeMessage(m)))) this.dropped(m, entry);
+      else touched.add(entry);
     }
+    for (const entry of touched) entry.stream.flushNow();
   }
 
   sendSnapshot(message: Message, data: Uint8Array, done: (ok: boolean) => void): void {
