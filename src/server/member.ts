@@ -23,6 +23,7 @@ import { LeaseClock } from './lease/leaseClock.js';
 import type { Logger } from './logger.js';
 import type { CommittedEntry } from './log/consensusLog.js';
 import { RaftLog, raftErrors } from './log/raftLog.js';
+import { checkAppliedIndexRecorded, walOpenRefusal } from './log/startupChecks.js';
 import {
   ClusterMembership,
   decodeConfChangeContext,
@@ -147,7 +148,22 @@ export class Member implements MemberContext {
     const store = await MvccStore.open(dirs.db);
     const alarms = await Alarms.load(store.backend);
     const membership = await ClusterMembership.load(store.backend);
-    const opened = await Wal.open(dirs.wal, events.walFsync ? { onFsync: events.walFsync } : {});
+    checkAppliedIndexRecorded({
+      applied: store.consistentIndex,
+      term: store.consistentTerm,
+      appliedRecorded: store.consistentIndexRecorded,
+      revision: store.currentRevision,
+      members: membership.list().length,
+    });
+    const opened = await Wal.open(dirs.wal, { ...walSegmentOptions(), ...(events.walFsync ? { onFsync: events.walFsync } : {}) }).catch(
+      (error: unknown) => {
+        throw walOpenRefusal(error);
+      },
+    );
+    if (opened.repaired) {
+      // etcd's words: a torn tail (a write the crash cut short, never acknowledged) was cut off.
+      logger.info('repaired WAL', { ...opened.repaired });
+    }
     const member = new Member(config, store, dirs, opened.wal, identity, events, alarms, membership, logger);
     if (membership.isRemoved(member.memberId)) {
       throw new Error('the member has been permanently removed from the cluster');
@@ -181,6 +197,7 @@ export class Member implements MemberContext {
       wal: opened.wal,
       walRecords: opened.records,
       storeApplied: store.consistentIndex,
+      storeTerm: store.consistentTerm,
       bootstrap,
       heartbeatMs: config.heartbeatIntervalMs,
       electionTimeoutMs: config.electionTimeoutMs,
@@ -576,6 +593,12 @@ export class Member implements MemberContext {
     await this.store.close();
     await this.wal.close();
   }
+}
+
+/** etcd's 64 MiB segments, unless tests ask for small ones (to have several segments quickly). */
+function walSegmentOptions(): { segmentBytes?: number } {
+  const fromEnv = Number(process.env.CAPSTAN_WAL_SEGMENT_BYTES);
+  return Number.isSafeInteger(fromEnv) && fromEnv >= 4096 ? { segmentBytes: fromEnv } : {};
 }
 
 /** etcd checkpoints leases every 5 minutes; tests shorten it through the environment. */
