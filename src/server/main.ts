@@ -41,6 +41,8 @@ async function run(config: Config): Promise<void> {
     },
     logger,
   );
+  // etcd runs this check after its peers can reach it and before it serves any client.
+  if (config.initialCorruptCheck) await member.checkInitialHashKV();
   const tlsReloadLog = {
     reloaded: (files: object) => logger.info('reloaded client TLS certificate files', { ...files }),
     rejected: (files: object, error: Error) =>

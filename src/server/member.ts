@@ -14,6 +14,7 @@ import {
 } from '../raft/index.js';
 import { Alarms } from './alarms.js';
 import { Applier, type ApplyKind, type ApplyResults } from './applier.js';
+import { CorruptionMonitor, decodePeerHash, encodePeerHash } from './corruptionMonitor.js';
 import type { Config } from './config/config.js';
 import { ETCD_API_VERSION } from './config/version.js';
 import { type DataDirLayout, type Identity, layout, prepare, readIdentity, writeIdentity } from './dataDir.js';
@@ -436,6 +437,11 @@ export class Member implements MemberContext {
       const id = BigInt(Buffer.from(payload).toString());
       return Buffer.from(String(this.leaseClock.remainingSeconds(id) ?? -1));
     }
+    if (kind === 'hashKV') {
+      // A peer's corruption check (etcd's /members/hashkv): our hash at its revision.
+      const h = await this.store.hashKV(Number(Buffer.from(payload).toString()));
+      return Buffer.from(encodePeerHash({ revision: h.header.revision, hash: h.hash, compactRevision: h.compactRevision }));
+    }
     if (kind === 'promote') {
       await this.promoteMember(BigInt(Buffer.from(payload).toString()));
       return Buffer.alloc(0);
@@ -466,6 +472,36 @@ export class Member implements MemberContext {
     const answer = await this.transport.request(this.log.leaderId, 'leaseRemaining', Buffer.from(id.toString()), this.requestTimeoutMs());
     const s = Number(Buffer.from(answer).toString());
     return s < 0 ? undefined : s;
+  }
+
+  // ---- corruption checks ----
+
+  private corruptionMonitor(): CorruptionMonitor {
+    return new CorruptionMonitor(
+      {
+        memberId: this.memberId,
+        requestTimeoutMs: this.requestTimeoutMs(),
+        localHash: async (revision) => {
+          const h = await this.store.hashKV(revision);
+          return { hash: h.hash, compactRevision: h.compactRevision, revision: h.hashRevision };
+        },
+        peers: () => this.membership.list().filter((m) => m.id !== this.memberId).map((m) => ({ id: m.id, urls: m.peerUrls })),
+        peerHash: async (id, revision, timeoutMs) =>
+          decodePeerHash(await this.transport.request(id, 'hashKV', Buffer.from(String(revision)), timeoutMs)),
+        linearizableBarrier: () => this.linearizableBarrier(),
+        raiseCorruptAlarm: (id) => {
+          void this.propose('alarm', { action: 'ACTIVATE', memberID: id.toString(), alarm: 'CORRUPT' }).catch((error: unknown) =>
+            this.logger.warn('failed to raise the CORRUPT alarm', { error: String(error) }),
+          );
+        },
+      },
+      this.logger,
+    );
+  }
+
+  /** --experimental-initial-corrupt-check: compares this member's hash with its peers' before serving. */
+  async checkInitialHashKV(): Promise<void> {
+    await this.corruptionMonitor().initialCheck();
   }
 
   // ---- snapshots ----
@@ -543,6 +579,13 @@ export class Member implements MemberContext {
     };
     every(500, () => this.revokeExpiredLeases());
     if (this.config.enableLeaseCheckpoint) every(leaseCheckpointIntervalMs(), () => this.checkpointLeases());
+    if (this.config.corruptCheckTimeMs > 0) {
+      const monitor = this.corruptionMonitor();
+      // Only the leader checks, as in etcd: it compares every follower against itself.
+      every(this.config.corruptCheckTimeMs, async () => {
+        if (this.log.isLeader && !this.stopped) await monitor.periodicCheck();
+      });
+    }
     every(1000, async () => {
       this.cachedDbSize = await this.store.dbSize();
       if (!this.published && this.log.leaderId !== 0n) await this.publishAttributes();
