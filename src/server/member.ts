@@ -439,7 +439,9 @@ export class Member implements MemberContext {
     }
     if (kind === 'hashKV') {
       // A peer's corruption check (etcd's /members/hashkv): our hash at its revision.
-      const h = await this.store.hashKV(Number(Buffer.from(payload).toString()));
+      const revision = Number(Buffer.from(payload).toString());
+      if (!Number.isSafeInteger(revision) || revision < 0) throw new Error(`bad hashKV revision ${Buffer.from(payload).toString().slice(0, 40)}`);
+      const h = await this.store.hashKV(revision);
       return Buffer.from(encodePeerHash({ revision: h.header.revision, hash: h.hash, compactRevision: h.compactRevision }));
     }
     if (kind === 'promote') {
@@ -581,9 +583,17 @@ export class Member implements MemberContext {
     if (this.config.enableLeaseCheckpoint) every(leaseCheckpointIntervalMs(), () => this.checkpointLeases());
     if (this.config.corruptCheckTimeMs > 0) {
       const monitor = this.corruptionMonitor();
-      // Only the leader checks, as in etcd: it compares every follower against itself.
+      let checking = false;
+      // Only the leader checks, as in etcd: it compares every follower against itself. A pass that
+      // outlasts the interval (slow peers) is not overlapped by the next one.
       every(this.config.corruptCheckTimeMs, async () => {
-        if (this.log.isLeader && !this.stopped) await monitor.periodicCheck();
+        if (!this.log.isLeader || this.stopped || checking) return;
+        checking = true;
+        try {
+          await monitor.periodicCheck();
+        } finally {
+          checking = false;
+        }
       });
     }
     every(1000, async () => {
