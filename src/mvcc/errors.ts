@@ -34,6 +34,21 @@ export class EtcdError extends Error {
   }
 }
 
+/**
+ * Stored data that cannot be what was written (a record or entry that does not decode, or disagrees
+ * with its neighbours). The process refuses to start rather than serve it; `logMessage` is the line
+ * etcd logs for the same damage, `message` says what exactly was found.
+ */
+export class CorruptDataError extends Error {
+  constructor(
+    readonly logMessage: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CorruptDataError';
+  }
+}
+
 const err = (code: GrpcCodeValue, message: string) => () => new EtcdError(code, message);
 
 /** Errors the store itself raises. Each is a factory so every throw gets its own stack. */

@@ -8,7 +8,7 @@
 
 import { Backend, BUCKETS } from './backend.js';
 import { Crc32c } from './crc32c.js';
-import { mvccErrors } from './errors.js';
+import { CorruptDataError, mvccErrors } from './errors.js';
 import { KvHasher } from './hash.js';
 import { KeyIndex } from './keyIndex.js';
 import { decodeKeyValue, decodeLease, encodeLease, encodeLeaseKey } from './keyValueCodec.js';
@@ -77,6 +77,35 @@ function u64(n: number): Buffer {
   return b;
 }
 
+/**
+ * A key-bucket entry as restore reads it, refusing what cannot have been written: bytes that are not
+ * an mvccpb.KeyValue (etcd: "failed to unmarshal mvccpb.KeyValue"), or a live revision whose value
+ * names another revision. Serving either would be wrong data, so the store does not open.
+ */
+function decodeStoredKeyValue(revKey: Buffer, value: Buffer): KeyValue {
+  const at = () => {
+    const r = decodeRevision(revKey);
+    return `${r.main}_${r.sub}${isTombstoneKey(revKey) ? ' (tombstone)' : ''}`;
+  };
+  let kv: KeyValue;
+  try {
+    kv = decodeKeyValue(value);
+  } catch (e) {
+    throw new CorruptDataError('failed to unmarshal mvccpb.KeyValue', `mvcc: key-bucket entry at revision ${at()}: ${(e as Error).message}`);
+  }
+  // Tombstones hold only the key, and a revision bump holds nothing (etcdutl --bump-revision).
+  if (value.length === 0 || isTombstoneKey(revKey)) return kv;
+  const main = decodeRevision(revKey).main;
+  if (kv.modRevision !== main || kv.createRevision < 1 || kv.createRevision > main || kv.version < 1 || kv.key.length === 0) {
+    throw new CorruptDataError(
+      'found a corrupt key-bucket entry',
+      `mvcc: key-bucket entry at revision ${at()} (key ${JSON.stringify(kv.key.toString('latin1'))}, ` +
+        `create_revision ${kv.createRevision}, mod_revision ${kv.modRevision}, version ${kv.version}) does not match its revision`,
+    );
+  }
+  return kv;
+}
+
 function readU64(b: Buffer | undefined): number {
   if (b === undefined) return 0;
   if (b.length !== 8) throw new Error(`mvcc: meta value has ${b.length} bytes, want 8`);
@@ -86,6 +115,7 @@ function readU64(b: Buffer | undefined): number {
 export class MvccStore {
   readonly watchable: WatchableStore;
   private ci = 0;
+  private ciRecorded = false;
   private term = 0;
   private ciDirty = false;
   private applying = false;
@@ -137,6 +167,11 @@ export class MvccStore {
     return this.ci;
   }
 
+  /** False when the backend has no consistent index at all (a new store, or a damaged meta bucket). */
+  get consistentIndexRecorded(): boolean {
+    return this.ciRecorded;
+  }
+
   get consistentTerm(): number {
     return this.term;
   }
@@ -149,7 +184,9 @@ export class MvccStore {
 
   private async restore(): Promise<void> {
     const b = this.s.backend;
-    this.ci = readU64(await b.get('meta', META_CONSISTENT_INDEX));
+    const ci = await b.get('meta', META_CONSISTENT_INDEX);
+    this.ciRecorded = ci !== undefined;
+    this.ci = readU64(ci);
     this.term = readU64(await b.get('meta', META_TERM));
     const finished = await b.get('meta', META_FINISHED_COMPACT);
     const scheduled = await b.get('meta', META_SCHEDULED_COMPACT);
@@ -162,7 +199,7 @@ export class MvccStore {
       maxRev = Math.max(maxRev, rev.main);
       // An empty value marks a revision bump (etcdutl restore --bump-revision). etcd indexes it like
       // any entry, as the empty key no client can name, so compaction keeps it and HashKV hashes it.
-      const kv = decodeKeyValue(v);
+      const kv = decodeStoredKeyValue(k, v);
       let ki = this.s.index.get(kv.key);
       if (isTombstoneKey(k)) {
         if (ki?.latest) {
@@ -573,6 +610,7 @@ export class MvccStore {
       this.s.backend.put('meta', META_CONSISTENT_INDEX, u64(this.ci));
       this.s.backend.put('meta', META_TERM, u64(this.term));
       this.ciDirty = false;
+      this.ciRecorded = true;
     }
     const compactions = this.awaitingCommit;
     this.awaitingCommit = [];

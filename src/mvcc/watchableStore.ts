@@ -28,6 +28,12 @@ export interface WatchSink {
   send(events: MvccEvent[]): boolean;
   /** startRevision is below the compact revision: called once instead of any events; the watch is over. */
   compacted(compactRevision: number): void;
+  /**
+   * Whether the sink can take events now (absent: always). When it cannot, nothing is handed to it:
+   * the watcher waits for resume() and then reads what it missed from history, so a sink whose
+   * consumer does not read never accumulates events in memory.
+   */
+  ready?(): boolean;
 }
 
 export interface Watcher {
@@ -61,6 +67,13 @@ type State = 'synced' | 'unsynced' | 'congested' | 'done';
 
 /** Default history entries read per catch-up step. */
 export const HISTORY_CHUNK = 1000;
+
+/**
+ * At most this many watchers read history at once (each read holds up to a chunk of entries): a
+ * stream whose consumer drains after a long pause resumes all its watchers together, and without a
+ * bound their reads would all be in memory at the same time. The rest wait their turn, in order.
+ */
+export const MAX_CONCURRENT_CATCH_UPS = 16;
 
 class WatcherImpl implements Watcher {
   state: State = 'unsynced';
@@ -109,6 +122,8 @@ export class WatchableStore {
   private readonly singles = new Map<string, Set<WatcherImpl>>();
   private readonly ranges = new Map<string, { range: KeyRange; watchers: Set<WatcherImpl> }>();
   private syncedCount = 0;
+  private catchUpsRunning = 0;
+  private readonly catchUpQueue: WatcherImpl[] = [];
   /** Called when a sink throws; the watcher is cancelled. */
   onSinkError: (err: unknown, watcherId: number) => void = (err, id) => {
     console.error(`mvcc: watch sink ${id} threw; watcher cancelled`, err);
@@ -152,9 +167,18 @@ export class WatchableStore {
     for (const w of targets) {
       // minRev only matters for a watch that starts in the future; a synced watcher has all before rev.
       if (w.state !== 'synced' || rev < w.minRev) continue;
-      w.minRev = rev + 1;
       const evs = w.select(events, true);
-      if (evs.length === 0) continue;
+      if (evs.length === 0) {
+        w.minRev = rev + 1;
+        continue;
+      }
+      if (w.sink.ready?.() === false) {
+        // Not delivered: minRev stays at rev, so the catch-up after resume() starts with these events.
+        this.removeSynced(w);
+        w.state = 'congested';
+        continue;
+      }
+      w.minRev = rev + 1;
       let ok: boolean;
       try {
         ok = w.sink.send(evs);
@@ -213,16 +237,36 @@ export class WatchableStore {
   private startCatchUp(w: WatcherImpl): void {
     if (w.catchingUp) return;
     w.catchingUp = true;
+    if (this.catchUpsRunning >= MAX_CONCURRENT_CATCH_UPS) {
+      this.catchUpQueue.push(w);
+      return;
+    }
+    this.runCatchUp(w);
+  }
+
+  private runCatchUp(w: WatcherImpl): void {
+    this.catchUpsRunning++;
     this.catchUp(w)
       .catch((e: unknown) => {
         this.cancelWatcher(w);
         this.onSinkError(e, w.id);
       })
       .finally(() => {
+        this.catchUpsRunning--;
         w.catchingUp = false;
         // resume() may have arrived while the task was winding down.
         if (w.state === 'unsynced') this.startCatchUp(w);
+        this.startQueuedCatchUp();
       });
+  }
+
+  private startQueuedCatchUp(): void {
+    while (this.catchUpsRunning < MAX_CONCURRENT_CATCH_UPS && this.catchUpQueue.length > 0) {
+      const next = this.catchUpQueue.shift()!;
+      if (!next.catchingUp) throw new Error(`invariant: queued watcher ${next.id} is not marked as catching up`);
+      if (next.state === 'unsynced') this.runCatchUp(next);
+      else next.catchingUp = false; // cancelled or congested while it waited
+    }
   }
 
   private async catchUp(w: WatcherImpl): Promise<void> {
@@ -241,6 +285,11 @@ export class WatchableStore {
         this.addSynced(w);
         return;
       }
+      if (w.sink.ready?.() === false) {
+        // Reading history for a sink that cannot take it would only hold it in memory.
+        w.state = 'congested';
+        return;
+      }
       const { batches, nextRev } = await this.source.readHistory(w.minRev, cur, this.historyChunk);
       if (nextRev <= w.minRev) throw new Error(`mvcc: history read made no progress at ${w.minRev}`);
       // A compaction that ran during the read may have removed part of what we were reading.
@@ -255,6 +304,10 @@ export class WatchableStore {
           }
         }
         if (w.state !== 'unsynced') return;
+        if (evs.length > 0 && w.sink.ready?.() === false) {
+          w.state = 'congested'; // minRev stays at b.rev: these events are read again after resume()
+          return;
+        }
         w.minRev = b.rev + 1;
         if (evs.length > 0 && !w.sink.send(evs)) {
           w.state = 'congested';

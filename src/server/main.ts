@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The capstan process: etcd's flags in, one member out.
 import * as grpc from '@grpc/grpc-js';
-import { EtcdError } from '../mvcc/errors.js';
+import { CorruptDataError, EtcdError } from '../mvcc/errors.js';
 import { logConfigWarnings, resolveCommandLine } from './config/cli.js';
 import type { Config } from './config/config.js';
 import { bind, createGrpcServer } from './grpc/grpcServer.js';
@@ -41,6 +41,8 @@ async function run(config: Config): Promise<void> {
     },
     logger,
   );
+  // etcd runs this check after its peers can reach it and before it serves any client.
+  if (config.initialCorruptCheck) await member.checkInitialHashKV();
   const tlsReloadLog = {
     reloaded: (files: object) => logger.info('reloaded client TLS certificate files', { ...files }),
     rejected: (files: object, error: Error) =>
@@ -116,7 +118,9 @@ async function run(config: Config): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof EtcdError || error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', ts: new Date().toISOString(), msg: 'capstan failed to start', error: message })}\n`);
+  // Damaged data is reported in etcd's words (its log line for the same refusal).
+  const msg = error instanceof CorruptDataError ? error.logMessage : 'capstan failed to start';
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', ts: new Date().toISOString(), msg, error: message })}\n`);
   process.exit(1);
 });
 

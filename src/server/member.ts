@@ -14,6 +14,7 @@ import {
 } from '../raft/index.js';
 import { Alarms } from './alarms.js';
 import { Applier, type ApplyKind, type ApplyResults } from './applier.js';
+import { CorruptionMonitor, decodePeerHash, encodePeerHash } from './corruptionMonitor.js';
 import type { Config } from './config/config.js';
 import { ETCD_API_VERSION } from './config/version.js';
 import { type DataDirLayout, type Identity, layout, prepare, readIdentity, writeIdentity } from './dataDir.js';
@@ -23,6 +24,7 @@ import { LeaseClock } from './lease/leaseClock.js';
 import type { Logger } from './logger.js';
 import type { CommittedEntry } from './log/consensusLog.js';
 import { RaftLog, raftErrors } from './log/raftLog.js';
+import { checkAppliedIndexRecorded, walOpenRefusal } from './log/startupChecks.js';
 import {
   ClusterMembership,
   decodeConfChangeContext,
@@ -151,7 +153,22 @@ export class Member implements MemberContext {
     const store = await MvccStore.open(dirs.db);
     const alarms = await Alarms.load(store.backend);
     const membership = await ClusterMembership.load(store.backend);
-    const opened = await Wal.open(dirs.wal, events.walFsync ? { onFsync: events.walFsync } : {});
+    checkAppliedIndexRecorded({
+      applied: store.consistentIndex,
+      term: store.consistentTerm,
+      appliedRecorded: store.consistentIndexRecorded,
+      revision: store.currentRevision,
+      members: membership.list().length,
+    });
+    const opened = await Wal.open(dirs.wal, { ...walSegmentOptions(), ...(events.walFsync ? { onFsync: events.walFsync } : {}) }).catch(
+      (error: unknown) => {
+        throw walOpenRefusal(error);
+      },
+    );
+    if (opened.repaired) {
+      // etcd's words: a torn tail (a write the crash cut short, never acknowledged) was cut off.
+      logger.info('repaired WAL', { ...opened.repaired });
+    }
     const member = new Member(config, store, dirs, opened.wal, identity, events, alarms, membership, logger);
     member.peerTls = peerTls;
     if (membership.isRemoved(member.memberId)) {
@@ -187,6 +204,7 @@ export class Member implements MemberContext {
       wal: opened.wal,
       walRecords: opened.records,
       storeApplied: store.consistentIndex,
+      storeTerm: store.consistentTerm,
       bootstrap,
       heartbeatMs: config.heartbeatIntervalMs,
       electionTimeoutMs: config.electionTimeoutMs,
@@ -425,6 +443,13 @@ export class Member implements MemberContext {
       const id = BigInt(Buffer.from(payload).toString());
       return Buffer.from(String(this.leaseClock.remainingSeconds(id) ?? -1));
     }
+    if (kind === 'hashKV') {
+      // A peer's corruption check (etcd's /members/hashkv): our hash at its revision.
+      const revision = Number(Buffer.from(payload).toString());
+      if (!Number.isSafeInteger(revision) || revision < 0) throw new Error(`bad hashKV revision ${Buffer.from(payload).toString().slice(0, 40)}`);
+      const h = await this.store.hashKV(revision);
+      return Buffer.from(encodePeerHash({ revision: h.header.revision, hash: h.hash, compactRevision: h.compactRevision }));
+    }
     if (kind === 'promote') {
       await this.promoteMember(BigInt(Buffer.from(payload).toString()));
       return Buffer.alloc(0);
@@ -455,6 +480,36 @@ export class Member implements MemberContext {
     const answer = await this.transport.request(this.log.leaderId, 'leaseRemaining', Buffer.from(id.toString()), this.requestTimeoutMs());
     const s = Number(Buffer.from(answer).toString());
     return s < 0 ? undefined : s;
+  }
+
+  // ---- corruption checks ----
+
+  private corruptionMonitor(): CorruptionMonitor {
+    return new CorruptionMonitor(
+      {
+        memberId: this.memberId,
+        requestTimeoutMs: this.requestTimeoutMs(),
+        localHash: async (revision) => {
+          const h = await this.store.hashKV(revision);
+          return { hash: h.hash, compactRevision: h.compactRevision, revision: h.hashRevision };
+        },
+        peers: () => this.membership.list().filter((m) => m.id !== this.memberId).map((m) => ({ id: m.id, urls: m.peerUrls })),
+        peerHash: async (id, revision, timeoutMs) =>
+          decodePeerHash(await this.transport.request(id, 'hashKV', Buffer.from(String(revision)), timeoutMs)),
+        linearizableBarrier: () => this.linearizableBarrier(),
+        raiseCorruptAlarm: (id) => {
+          void this.propose('alarm', { action: 'ACTIVATE', memberID: id.toString(), alarm: 'CORRUPT' }).catch((error: unknown) =>
+            this.logger.warn('failed to raise the CORRUPT alarm', { error: String(error) }),
+          );
+        },
+      },
+      this.logger,
+    );
+  }
+
+  /** --experimental-initial-corrupt-check: compares this member's hash with its peers' before serving. */
+  async checkInitialHashKV(): Promise<void> {
+    await this.corruptionMonitor().initialCheck();
   }
 
   // ---- snapshots ----
@@ -532,6 +587,21 @@ export class Member implements MemberContext {
     };
     every(500, () => this.revokeExpiredLeases());
     if (this.config.enableLeaseCheckpoint) every(leaseCheckpointIntervalMs(), () => this.checkpointLeases());
+    if (this.config.corruptCheckTimeMs > 0) {
+      const monitor = this.corruptionMonitor();
+      let checking = false;
+      // Only the leader checks, as in etcd: it compares every follower against itself. A pass that
+      // outlasts the interval (slow peers) is not overlapped by the next one.
+      every(this.config.corruptCheckTimeMs, async () => {
+        if (!this.log.isLeader || this.stopped || checking) return;
+        checking = true;
+        try {
+          await monitor.periodicCheck();
+        } finally {
+          checking = false;
+        }
+      });
+    }
     every(1000, async () => {
       this.cachedDbSize = await this.store.dbSize();
       if (!this.published && this.log.leaderId !== 0n) await this.publishAttributes();
@@ -583,6 +653,12 @@ export class Member implements MemberContext {
     await this.store.close();
     await this.wal.close();
   }
+}
+
+/** etcd's 64 MiB segments, unless tests ask for small ones (to have several segments quickly). */
+function walSegmentOptions(): { segmentBytes?: number } {
+  const fromEnv = Number(process.env.CAPSTAN_WAL_SEGMENT_BYTES);
+  return Number.isSafeInteger(fromEnv) && fromEnv >= 4096 ? { segmentBytes: fromEnv } : {};
 }
 
 /** etcd checkpoints leases every 5 minutes; tests shorten it through the environment. */

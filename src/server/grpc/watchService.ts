@@ -1,6 +1,13 @@
 // etcdserverpb.Watch: one session per gRPC stream, many watches per session, as etcd's v3rpc/watch.go.
 // Ordering rule: everything the store hands a watch is written to the stream in order, so a progress
 // notification written after it can never announce a revision before its events were sent.
+//
+// Bounds (a client that does not read its responses must not grow the member): once the stream's
+// send buffer is full (grpc-js's write() says false: 16 responses queued, the HTTP/2 window closed),
+// the session is congested until it drains. While congested it hands watchers nothing (they wait and
+// catch up from history once it drains, etcd's slow-watcher path) and it stops reading the stream's
+// requests, so HTTP/2 flow control holds the client's further creates back (etcd's recvLoop blocks on
+// its full control channel the same way).
 import type * as grpc from '@grpc/grpc-js';
 import type { MvccEvent } from '../../mvcc/types.js';
 import type { Watcher } from '../../mvcc/watchableStore.js';
@@ -38,6 +45,8 @@ class WatchSession {
   private readonly watches = new Map<number, WatchState>();
   private nextId = 0;
   private closed = false;
+  /** The send buffer is full: nothing more is queued for watchers, and requests are not read. */
+  private congested = false;
   private readonly progressTimer: NodeJS.Timeout;
 
   constructor(
@@ -50,6 +59,9 @@ class WatchSession {
     stream.on('error', () => this.close(false));
     stream.on('cancelled', () => this.close(false));
     stream.on('drain', () => {
+      if (this.closed) return;
+      this.congested = false;
+      stream.resume();
       for (const w of this.watches.values()) w.watcher?.resume();
     });
     this.progressTimer = setInterval(() => this.periodicProgress(), ctx.progressNotifyIntervalMs);
@@ -58,7 +70,12 @@ class WatchSession {
 
   private write(resp: pb.WatchResponse): boolean {
     if (this.closed) return false;
-    return this.stream.write(resp);
+    const ok = this.stream.write(resp);
+    if (!ok && !this.congested) {
+      this.congested = true;
+      this.stream.pause();
+    }
+    return ok;
   }
 
   private response(watchId: number | string, fields: Partial<pb.WatchResponse>): pb.WatchResponse {
@@ -132,6 +149,7 @@ class WatchSession {
       },
       {
         send: (events: MvccEvent[]) => this.sendEvents(id, state, events),
+        ready: () => !this.congested && !this.closed,
         compacted: (compactRevision: number) => {
           // Below the compact revision: created, then cancelled with the compact revision (etcd).
           compacted = true;
@@ -190,6 +208,8 @@ class WatchSession {
   }
 
   private periodicProgress(): void {
+    // A congested stream gets no progress notifications: its watchers are catching up anyway.
+    if (this.congested) return;
     for (const [id, w] of this.watches) {
       if (!w.progressNotify) continue;
       if (w.recentlyActive) {

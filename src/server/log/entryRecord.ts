@@ -11,6 +11,7 @@ import {
   type HardState,
   type SnapshotMetadata,
 } from '../../raft/index.js';
+import { CorruptDataError } from '../../mvcc/errors.js';
 import type { WalRecord } from '../wal/index.js';
 
 export const RecordType = {
@@ -50,7 +51,7 @@ export function replayRecords(records: readonly WalRecord[], storeApplied: numbe
         const first = entries[0]!.index;
         entries = e.index > first ? entries.slice(0, e.index - first) : [];
       } else if (last !== null && e.index !== last + 1) {
-        throw new Error(`wal: entry ${e.index} follows ${last}; the log has a gap`);
+        throw new CorruptDataError('failed to read WAL, cannot be repaired', `wal: entry ${e.index} follows ${last}; the log has a gap`);
       }
       entries.push(e);
     } else if (r.type === RecordType.hardState) {
@@ -70,7 +71,8 @@ export function replayRecords(records: readonly WalRecord[], storeApplied: numbe
   const kept = entries.filter((e) => e.index > base);
   const first = kept[0];
   if (first !== undefined && first.index !== base + 1) {
-    throw new Error(
+    throw new CorruptDataError(
+      'failed to read WAL, cannot be repaired',
       `wal: the log resumes at index ${first.index}, but the store has applied only ${storeApplied} ` +
         `and the newest usable snapshot is at ${base}: entries in between are missing`,
     );

@@ -23,6 +23,7 @@ import type { Logger } from '../logger.js';
 import type { Wal, WalRecord } from '../wal/index.js';
 import type { CommittedEntry, ConsensusLog } from './consensusLog.js';
 import { entryRecord, hardStateRecord, replayRecords, snapshotRecord } from './entryRecord.js';
+import { checkStoreWithinLog } from './startupChecks.js';
 
 export const raftErrors = {
   noLeader: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
@@ -51,8 +52,9 @@ export interface RaftLogOptions {
   id: NodeId;
   wal: Wal;
   walRecords: readonly WalRecord[];
-  /** The store's applied (consistent) index at start. */
+  /** The store's applied (consistent) index and term at start. */
   storeApplied: number;
+  storeTerm: number;
   /** Conf-change entries that found a new cluster; written only when the log is empty. */
   bootstrap: Entry[] | null;
   heartbeatMs: number;
@@ -94,6 +96,7 @@ export class RaftLog implements ConsensusLog {
   constructor(private readonly opts: RaftLogOptions) {
     this.storage = new MemoryStorage();
     const replayed = replayRecords(opts.walRecords, opts.storeApplied);
+    checkStoreWithinLog({ applied: opts.storeApplied, term: opts.storeTerm }, replayed.hardState);
     if (replayed.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: replayed.snapshot });
     }

@@ -1,9 +1,16 @@
+/**
+ * What a WalCorruptError found: a record whose CRC does not match its bytes, a record that is damaged
+ * otherwise, or segments that do not follow one another (one missing, misnamed or cut short).
+ */
+export type WalDamage = 'crc' | 'record' | 'sequence';
+
 /** The WAL holds damage that is not a torn tail; serving from it could return wrong data. */
 export class WalCorruptError extends Error {
   constructor(
     message: string,
     readonly file: string,
     readonly offset: number,
+    readonly damage: WalDamage = 'record',
   ) {
     super(`wal: corrupt ${file} at offset ${offset}: ${message}`);
     this.name = 'WalCorruptError';

@@ -60,7 +60,8 @@ function classifyFailure(
   isLast: boolean,
 ): TornTail {
   const what = describe(failure);
-  if (!isLast) throw new WalCorruptError(`${what} in a segment that is not the last one`, file, off);
+  const damage = failure.kind === 'bad' && failure.reason.startsWith('CRC mismatch') ? 'crc' : 'record';
+  if (!isLast) throw new WalCorruptError(`${what} in a segment that is not the last one`, file, off, damage);
   const search = findNextRecord(buf, off + RECORD_ALIGN);
   const nextGood = search.kind === 'found' ? search.offset : null;
   // Where a torn write would show its hole: up to the next intact record, and never past the end of
@@ -74,10 +75,11 @@ function classifyFailure(
       `${what}, followed by an intact record at offset ${nextGood} and no sign of a torn write`,
       file,
       off,
+      damage,
     );
   }
   if (nextGood === null && !hole && failure.kind === 'bad') {
-    throw new WalCorruptError(`${what} in the final record, with no sign of a torn write`, file, off);
+    throw new WalCorruptError(`${what} in the final record, with no sign of a torn write`, file, off, damage);
   }
   const note = search.kind === 'gave-up' ? ' (search for intact records after it gave up)' : '';
   return { offset: off, truncatedBytes: lastNonZero(buf, off) - off, reason: what + note };

@@ -110,6 +110,7 @@ export class Wal {
           `segment should start at record ${expected} (where the previous segments end) but is named for record ${seg.firstRecordSeq}`,
           name,
           0,
+          'sequence',
         );
       }
       const scan = scanSegment(await fs.readFile(seg.path), name, i === segs.length - 1);
@@ -326,13 +327,13 @@ async function listSegments(dir: string): Promise<SegmentInfo[]> {
     }
     const parsed = parseSegmentName(name);
     if (parsed) segs.push({ ...parsed, path: path.join(dir, name) });
-    else if (name.endsWith('.wal')) throw new WalCorruptError('not a valid segment name', name, 0);
+    else if (name.endsWith('.wal')) throw new WalCorruptError('not a valid segment name', name, 0, 'sequence');
   }
   if (removedTmp) await fsyncDir(dir);
   segs.sort((a, b) => a.seq - b.seq);
   for (let i = 1; i < segs.length; i++) {
     if (segs[i]!.seq !== segs[i - 1]!.seq + 1) {
-      throw new WalCorruptError(`segment seq ${segs[i - 1]!.seq} is followed by ${segs[i]!.seq}: a segment is missing`, path.basename(segs[i]!.path), 0);
+      throw new WalCorruptError(`segment seq ${segs[i - 1]!.seq} is followed by ${segs[i]!.seq}: a segment is missing`, path.basename(segs[i]!.path), 0, 'sequence');
     }
   }
   return segs;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MvccEvent } from '../../../src/mvcc/types.js';
-import type { WatchOptions } from '../../../src/mvcc/watchableStore.js';
+import { MAX_CONCURRENT_CATCH_UPS, type WatchOptions } from '../../../src/mvcc/watchableStore.js';
 import { b, delReq, openStore, putReq, txnReq } from './support.js';
 
 const opts = (key: string, o: Partial<WatchOptions> = {}): WatchOptions => ({
@@ -62,6 +62,60 @@ describe('WatchableStore', () => {
     await until(() => w.isSynced());
     await store.applyPut(putReq('k', '6'));
     expect(calls.map((c) => c[0]!.kv.modRevision)).toEqual([2, 3, 4, 5, 6, 7]);
+  });
+
+  it('hands a sink that is not ready nothing, and on resume delivers from the first revision it missed', async () => {
+    const { store } = await openStore();
+    const calls: MvccEvent[][] = [];
+    let ready = false;
+    const w = store.watchable.watch(opts('k'), { send: (e) => (calls.push(e), true), compacted: () => {}, ready: () => ready });
+    for (let i = 1; i <= 4; i++) await store.applyPut(putReq('k', String(i)));
+    expect(calls.length).toBe(0);
+    expect(w.isSynced()).toBe(false);
+    w.resume(); // still not ready: the catch-up reads nothing and waits again
+    await until(() => !w.isSynced());
+    expect(calls.length).toBe(0);
+    ready = true;
+    w.resume();
+    await until(() => w.isSynced());
+    await store.applyPut(putReq('k', '5'));
+    expect(calls.map((c) => c[0]!.kv.modRevision)).toEqual([2, 3, 4, 5, 6]);
+  });
+
+  it(`runs at most ${MAX_CONCURRENT_CATCH_UPS} catch-ups at once, and every waiting watcher gets its turn`, async () => {
+    const { store } = await openStore();
+    for (let i = 1; i <= 3; i++) await store.applyPut(putReq('k', String(i)));
+    await store.commit();
+    // A catch-up asks ready() before it reads history and sends once the read is back: a watcher
+    // is reading from its first ready() to its next send.
+    let reading = 0;
+    let maxReading = 0;
+    const watchers = Array.from({ length: MAX_CONCURRENT_CATCH_UPS * 4 }, () => {
+      const got: number[] = [];
+      let inRead = false;
+      const w = store.watchable.watch(opts('k', { startRevision: 2 }), {
+        send: (e) => {
+          if (inRead) reading--;
+          inRead = false;
+          got.push(e[0]!.kv.modRevision);
+          return true;
+        },
+        compacted: () => {},
+        ready: () => {
+          if (!inRead) {
+            inRead = true;
+            maxReading = Math.max(maxReading, ++reading);
+          }
+          return true;
+        },
+      });
+      return { w, got };
+    });
+    await until(() => watchers.every(({ w }) => w.isSynced()));
+    for (const { got } of watchers) expect(got).toEqual([2, 3, 4]);
+    expect(maxReading).toBeGreaterThan(1);
+    // +1: a watcher past its read asks again before each later send, in the same synchronous run.
+    expect(maxReading).toBeLessThanOrEqual(MAX_CONCURRENT_CATCH_UPS + 1);
   });
 
   it('reports compaction to a watcher starting below the compact revision, once and instead of events', async () => {

@@ -38,6 +38,7 @@ describe('RaftLog and early peer messages', () => {
       wal: opened.wal,
       walRecords: opened.records,
       storeApplied: 0,
+      storeTerm: 0,
       bootstrap: foundingEntries([1n, 2n, 3n]),
       heartbeatMs: 100,
       electionTimeoutMs: 1000,
