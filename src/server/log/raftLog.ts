@@ -96,7 +96,8 @@ export class RaftLog implements ConsensusLog {
   constructor(private readonly opts: RaftLogOptions) {
     this.storage = new MemoryStorage();
     const replayed = replayRecords(opts.walRecords, opts.storeApplied);
-    checkStoreWithinLog({ applied: opts.storeApplied, term: opts.storeTerm }, replayed.hardState);
+    const logLast = replayed.entries.at(-1)?.index ?? replayed.snapshot?.index ?? 0;
+    checkStoreWithinLog({ applied: opts.storeApplied, term: opts.storeTerm }, logLast, replayed.hardState);
     if (replayed.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: replayed.snapshot });
     }
@@ -104,7 +105,7 @@ export class RaftLog implements ConsensusLog {
     if (replayed.hardState) {
       // Committed entries are applied while the hard state naming their commit may still be unsynced,
       // so a crash can leave the store ahead of the recorded commit index; what it applied was committed.
-      const commit = Math.max(replayed.hardState.commit, Math.min(opts.storeApplied, this.storage.lastIndex()));
+      const commit = Math.max(replayed.hardState.commit, opts.storeApplied);
       this.storage.setHardState({ ...replayed.hardState, commit });
     }
     this.confState = replayed.snapshot?.confState ?? { voters: [], learners: [] };

@@ -44,17 +44,19 @@ export function checkAppliedIndexRecorded(store: StoreState): void {
 }
 
 /**
- * The store is applied from the log after the log is durable, so it can never be ahead of the log's
- * commit index or term (etcd's verify.validateConsistentIndex, in its words). A store ahead of the log
- * holds effects of entries this member never committed.
+ * The store applies only entries already durable in the WAL, so its consistent index can never pass
+ * the log's last index, nor its term the log's term. It may pass the recorded commit index: a hard
+ * state whose only change is the commit is written without a sync (etcd's MustSync), and a power
+ * loss can take it back while the store kept what it applied. A store past the log's end holds
+ * effects of entries this member never had (etcd's verify.validateConsistentIndex checks the same
+ * against its commit index).
  */
-export function checkStoreWithinLog(store: Pick<StoreState, 'applied' | 'term'>, hardState: HardState | null): void {
-  const commit = hardState?.commit ?? 0;
+export function checkStoreWithinLog(store: Pick<StoreState, 'applied' | 'term'>, lastIndex: number, hardState: HardState | null): void {
   const term = hardState?.term ?? 0;
-  if (store.applied > commit) {
+  if (store.applied > lastIndex) {
     throw new CorruptDataError(
       'failed to verify the backend against the WAL',
-      `backend.ConsistentIndex (${store.applied}) must be <= WAL.HardState.commit (${commit})`,
+      `backend.ConsistentIndex (${store.applied}) must be <= the WAL's last index (${lastIndex})`,
     );
   }
   if (store.term > term) {

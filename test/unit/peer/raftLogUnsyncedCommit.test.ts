@@ -45,6 +45,7 @@ describe('RaftLog restart with the store ahead of the recorded commit', () => {
       wal: opened.wal,
       walRecords: opened.records,
       storeApplied: 5,
+      storeTerm: 2,
       bootstrap: null,
       heartbeatMs: 100,
       electionTimeoutMs: 1000,
