@@ -71,11 +71,17 @@ export interface RaftLogOptions {
 }
 
 interface ReadRound {
-  ctx: string;
+  /** Every context the round was asked under: a retry asks again under a fresh one. */
+  ctxs: string[];
   resolve: (index: number) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  retry: NodeJS.Timeout | null;
+  settled: boolean;
 }
+
+/** etcd's readIndexRetryTime: how long a ReadIndex round waits for its answer before asking again. */
+const READ_INDEX_RETRY_MS = 500;
 
 export class RaftLog implements ConsensusLog {
   private readonly node: RaftNode;
@@ -256,13 +262,13 @@ export class RaftLog implements ConsensusLog {
     if (this.stopped) throw raftErrors.stopped();
     // Reads that arrive together share one ReadIndex round (one heartbeat quorum).
     if (this.nextRead) return new Promise<number>((resolve, reject) => this.joinRound(this.nextRead!, resolve, reject));
-    // The leader tracks pending reads by context: it must be unique across members, as etcd's request IDs are.
-    const ctx = `${this.opts.id.toString(16)}/${++this.readSeq}`;
     const round: ReadRound = {
-      ctx,
+      ctxs: [],
       resolve: () => undefined,
       reject: () => undefined,
-      timer: setTimeout(() => this.failRead(ctx, raftErrors.timeout()), this.opts.requestTimeoutMs),
+      timer: setTimeout(() => this.settleRead(round, raftErrors.timeout()), this.opts.requestTimeoutMs),
+      retry: null,
+      settled: false,
     };
     const promise = new Promise<number>((resolve, reject) => {
       round.resolve = resolve;
@@ -270,18 +276,30 @@ export class RaftLog implements ConsensusLog {
     });
     this.nextRead = round;
     setImmediate(() => {
-      this.nextRead = null;
-      this.pendingReads.set(ctx, round);
-      try {
-        this.node.readIndex(Buffer.from(ctx));
-      } catch (error) {
-        // No leader to confirm the read with (etcd answers such reads with "no leader" too).
-        this.failRead(ctx, error instanceof ProposalDroppedError ? raftErrors.noLeader() : (error as Error));
-        return;
-      }
-      this.schedule();
+      if (this.nextRead === round) this.nextRead = null;
+      this.askReadIndex(round);
     });
     return promise;
+  }
+
+  private askReadIndex(round: ReadRound): void {
+    if (round.settled || this.stopped) return;
+    // The leader tracks pending reads by context: it must be unique across members, as etcd's request IDs are.
+    const ctx = `${this.opts.id.toString(16)}/${++this.readSeq}`;
+    round.ctxs.push(ctx);
+    this.pendingReads.set(ctx, round);
+    try {
+      this.node.readIndex(Buffer.from(ctx));
+    } catch (error) {
+      // No leader to confirm the read with (etcd answers such reads with "no leader" too).
+      this.settleRead(round, error instanceof ProposalDroppedError ? raftErrors.noLeader() : (error as Error));
+      return;
+    }
+    // A lost request or answer (a full peer queue, a dropped connection) would otherwise hold these
+    // reads until the request timeout. Any answer, to this context or an earlier one, is a valid read
+    // index for every read in the round: each was asked after they all arrived.
+    round.retry = setTimeout(() => this.askReadIndex(round), READ_INDEX_RETRY_MS);
+    this.schedule();
   }
 
   private joinRound(round: ReadRound, resolve: (i: number) => void, reject: (e: Error) => void): void {
@@ -296,12 +314,20 @@ export class RaftLog implements ConsensusLog {
     };
   }
 
-  private failRead(ctx: string, error: Error): void {
-    const round = this.pendingReads.get(ctx) ?? (this.nextRead?.ctx === ctx ? this.nextRead : undefined);
-    if (!round) return;
-    this.pendingReads.delete(ctx);
+  private settleRead(round: ReadRound, outcome: number | Error): void {
+    if (round.settled) return;
+    round.settled = true;
+    for (const ctx of round.ctxs) this.pendingReads.delete(ctx);
     clearTimeout(round.timer);
-    round.reject(error);
+    if (round.retry !== null) clearTimeout(round.retry);
+    if (this.nextRead === round) this.nextRead = null;
+    if (typeof outcome === 'number') round.resolve(outcome);
+    else round.reject(outcome);
+  }
+
+  private failAllReads(error: Error): void {
+    for (const round of new Set(this.pendingReads.values())) this.settleRead(round, error);
+    if (this.nextRead !== null) this.settleRead(this.nextRead, error);
   }
 
   // ---- the Ready loop ----
@@ -360,10 +386,7 @@ export class RaftLog implements ConsensusLog {
     for (const rs of rd.readStates) {
       const ctx = Buffer.from(rs.requestCtx).toString();
       const round = this.pendingReads.get(ctx);
-      if (!round) continue;
-      this.pendingReads.delete(ctx);
-      clearTimeout(round.timer);
-      round.resolve(rs.index);
+      if (round) this.settleRead(round, rs.index);
     }
     if (late.length > 0) this.enqueueApply(late);
     this.node.advance();
@@ -389,7 +412,7 @@ export class RaftLog implements ConsensusLog {
         'local-is-leader': state === StateType.Leader,
       });
       // Reads waiting on the old leader's confirmation can no longer be trusted to arrive.
-      for (const ctx of [...this.pendingReads.keys()]) this.failRead(ctx, raftErrors.leaderChanged());
+      for (const round of new Set(this.pendingReads.values())) this.settleRead(round, raftErrors.leaderChanged());
       this.opts.onLeaderChange?.(lead, this.term);
     }
   }
@@ -452,7 +475,7 @@ export class RaftLog implements ConsensusLog {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    for (const ctx of [...this.pendingReads.keys()]) this.failRead(ctx, raftErrors.stopped());
+    this.failAllReads(raftErrors.stopped());
     await this.applyChain.catch(() => undefined);
   }
 }
