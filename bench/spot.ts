@@ -7,10 +7,18 @@ import { runBenchmark } from './tools/etcdBenchmark.js';
 
 /*
  * The quick before/after check for performance work: `node dist/bench/spot.js [--members=3]
- * [--rounds=3] [--systems=etcd,capstan] [--scale=1]`. A fresh cluster per system per round, systems
- * alternating, so a noisy neighbour hurts both alike; etcd's benchmark tool; medians over rounds and
- * the capstan/etcd ratio. CAPSTAN_MAIN measures another build.
+ * [--rounds=3] [--systems=etcd,capstan] [--scale=1] [--baseline=/other/checkout/dist/src/server/main.js]`.
+ * A fresh cluster per system per round, systems alternating, so a noisy neighbour hurts all alike;
+ * etcd's benchmark tool; medians over rounds and each capstan build's ratio to etcd. `--baseline`
+ * adds another capstan build (say, before a change) as a third contender in the same rounds.
  */
+
+interface Contender {
+  label: string;
+  system: SystemName;
+  /** For capstan: the main.js to run (CAPSTAN_MAIN), or undefined for this checkout's build. */
+  main?: string;
+}
 
 interface Step {
   label: string;
@@ -44,14 +52,25 @@ async function main(): Promise<void> {
   const rounds = Number(flag('rounds', '3'));
   const scale = Number(flag('scale', '1'));
   const systems = flag('systems', 'etcd,capstan').split(',') as SystemName[];
+  const contenders: Contender[] = systems.map((system) => ({ label: system, system }));
+  const baseline = flag('baseline', '');
+  if (baseline !== '') contenders.push({ label: 'baseline', system: 'capstan', main: baseline });
   if (!(members >= 1 && members <= 7 && rounds >= 1 && rounds <= 20 && scale > 0 && scale <= 10)) {
     throw new Error('spot: --members 1..7, --rounds 1..20, --scale (0, 10]');
   }
   const results = new Map<string, LatencySummary[]>();
   for (let round = 0; round < rounds; round++) {
-    for (const system of systems) {
-      const dir = mkdtempSync(path.join(os.tmpdir(), `capstan-spot-${system}-`));
-      const cluster = await startBenchCluster(system, members, dir);
+    for (const { label, system, main } of contenders) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), `capstan-spot-${label}-`));
+      const previousMain = process.env.CAPSTAN_MAIN;
+      if (main !== undefined) process.env.CAPSTAN_MAIN = main;
+      let cluster: Awaited<ReturnType<typeof startBenchCluster>>;
+      try {
+        cluster = await startBenchCluster(system, members, dir);
+      } finally {
+        if (previousMain === undefined) delete process.env.CAPSTAN_MAIN;
+        else process.env.CAPSTAN_MAIN = previousMain;
+      }
       try {
         for (const step of STEPS) {
           const { summary } = await runBenchmark({
@@ -67,25 +86,30 @@ async function main(): Promise<void> {
             watchPutRate: 100,
             maxSeconds: 120,
           });
-          const key = `${system}\t${step.label}`;
+          const key = `${label}\t${step.label}`;
           results.set(key, [...(results.get(key) ?? []), summary]);
-          console.error(`round ${round + 1} ${system} ${step.label}: ${summary.throughput.toFixed(0)}/s p50 ${summary.p50Ms.toFixed(2)} ms p99 ${summary.p99Ms.toFixed(2)} ms errors ${summary.errors}`);
+          console.error(`round ${round + 1} ${label} ${step.label}: ${summary.throughput.toFixed(0)}/s p50 ${summary.p50Ms.toFixed(2)} ms p99 ${summary.p99Ms.toFixed(2)} ms errors ${summary.errors}`);
         }
       } finally {
         await cluster.stop();
       }
     }
   }
-  console.log(`| ${members} members, medians of ${rounds} | ${systems.map((s) => `${s} /s, p50, p99`).join(' | ')} | ratio capstan/etcd /s, p50 |`);
-  console.log(`| --- | ${systems.map(() => '---').join(' | ')} | --- |`);
+  const labels = contenders.map((c) => c.label);
+  const rated = labels.filter((l) => l !== 'etcd' && labels.includes('etcd'));
+  console.log(`| ${members} members, medians of ${rounds} | ${labels.map((l) => `${l} /s, p50, p99`).join(' | ')} |${rated.map((l) => ` ${l}/etcd /s, p50 |`).join('')}`);
+  console.log(`| --- | ${labels.map(() => '---').join(' | ')} |${rated.map(() => ' --- |').join('')}`);
   for (const step of STEPS) {
-    const cells = systems.map((s) => {
-      const runs = results.get(`${s}\t${step.label}`) ?? [];
-      return { rate: median(runs.map((r) => r.throughput)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) };
+    const cells = new Map(labels.map((l) => {
+      const runs = results.get(`${l}\t${step.label}`) ?? [];
+      return [l, { rate: median(runs.map((r) => r.throughput)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) }];
+    }));
+    const etcd = cells.get('etcd');
+    const ratios = rated.map((l) => {
+      const c = cells.get(l)!;
+      return etcd ? ` ×${(c.rate / etcd.rate).toFixed(2)}, ×${(c.p50 / etcd.p50).toFixed(2)} |` : ' |';
     });
-    const [etcd, capstan] = [cells[systems.indexOf('etcd')], cells[systems.indexOf('capstan')]];
-    const ratio = etcd && capstan ? `×${(capstan.rate / etcd.rate).toFixed(2)}, ×${(capstan.p50 / etcd.p50).toFixed(2)}` : '';
-    console.log(`| ${step.label} | ${cells.map((c) => `${c.rate.toFixed(0)}, ${c.p50.toFixed(2)} ms, ${c.p99.toFixed(2)} ms`).join(' | ')} | ${ratio} |`);
+    console.log(`| ${step.label} | ${labels.map((l) => cells.get(l)!).map((c) => `${c.rate.toFixed(0)}, ${c.p50.toFixed(2)} ms, ${c.p99.toFixed(2)} ms`).join(' | ')} |${ratios.join('')}`);
   }
 }
 
