@@ -128,6 +128,8 @@ export class Backend {
   private staged: Staged = new Map();
   private flushing: Staged | null = null;
   private commitChain: Promise<void> = Promise.resolve();
+  /** A commit({ sync }) was asked for while the current staged writes were staged. */
+  private stagedNeedsSync = false;
 
   private constructor(
     private readonly db: Db,
@@ -205,8 +207,13 @@ export class Backend {
     return new ScanCursor(it, snapshot, overlay, opts.prefetch ?? false);
   }
 
-  /** Persist everything staged so far in one atomic LevelDB batch. Commits run one at a time. */
-  commit(): Promise<void> {
+  /**
+   * Persist everything staged so far in one atomic LevelDB batch. Commits run one at a time. With
+   * `sync`, the batch holding what is staged now is fsynced (LevelDB's sync write, which makes every
+   * earlier batch in LevelDB's log durable too), whichever commit's flush ends up writing it.
+   */
+  commit(opts: { sync?: boolean } = {}): Promise<void> {
+    if (opts.sync) this.stagedNeedsSync = true;
     const run = this.commitChain.then(() => this.flush());
     this.commitChain = run.catch(() => undefined);
     return run;
@@ -215,7 +222,9 @@ export class Backend {
   private async flush(): Promise<void> {
     if (this.staged.size === 0) return;
     const batch = this.staged;
+    const sync = this.stagedNeedsSync;
     this.staged = new Map();
+    this.stagedNeedsSync = false;
     this.flushing = batch;
     const ops = [...batch].map(([id, v]) =>
       v === null
@@ -223,10 +232,11 @@ export class Backend {
         : { type: 'put' as const, key: Buffer.from(id, 'latin1'), value: v },
     );
     try {
-      await this.db.batch(ops);
+      await this.db.batch(ops, { sync });
     } catch (e) {
       // Keep the writes readable and retryable; newer staged writes win.
       for (const [id, v] of batch) if (!this.staged.has(id)) this.staged.set(id, v);
+      if (sync) this.stagedNeedsSync = true;
       throw e;
     } finally {
       this.flushing = null;

@@ -550,6 +550,10 @@ export class MvccStore {
 
   /** Persist, in one atomic batch, everything applied since the last commit plus the consistent index. */
   async commit(): Promise<void> {
+    await this.commitWith(false);
+  }
+
+  private async commitWith(sync: boolean): Promise<void> {
     this.assertOpen();
     if (this.physicalError) throw this.physicalError;
     if (this.ciDirty) {
@@ -560,13 +564,23 @@ export class MvccStore {
     const compactions = this.awaitingCommit;
     this.awaitingCommit = [];
     try {
-      await this.s.backend.commit();
+      await this.s.backend.commit({ sync });
     } catch (e) {
       this.awaitingCommit = compactions.concat(this.awaitingCommit);
       this.ciDirty = true;
       throw e;
     }
     for (const c of compactions) this.schedulePhysical(c);
+  }
+
+  /**
+   * commit(), fsynced: afterwards a crash, even a power loss, cannot take the store's consistent index
+   * below what it is now. The server calls it before purging WAL records the store no longer needs.
+   */
+  async commitDurably(): Promise<void> {
+    // The consistent index is written again so the batch is never empty: an empty one syncs nothing.
+    this.ciDirty = true;
+    await this.commitWith(true);
   }
 
   // ---------------------------------------------------------------- hashes
