@@ -98,6 +98,8 @@ export class RaftLog implements ConsensusLog {
   private stopped = false;
   private lastSnapshotIndex: number;
   private readonly walPositions = new WalPositions();
+  /** Record seq of the newest hard state handed to the WAL (synced or not). */
+  private hardStateWrittenSeq: number | null = null;
   /** The first WAL record a restart needs, as of the newest snapshot marker the store durably reached. */
   private walKeepFrom = 0;
 
@@ -106,6 +108,7 @@ export class RaftLog implements ConsensusLog {
     const replayed = replayRecords(opts.walRecords, opts.storeApplied, opts.walFirstRecordSeq);
     for (let i = 0; i < replayed.entries.length; i++) this.walPositions.noteEntries(replayed.entries[i]!.index, replayed.entrySeqs[i]!, 1);
     if (replayed.hardStateSeq !== null) this.walPositions.noteDurableHardState(replayed.hardStateSeq);
+    this.hardStateWrittenSeq = replayed.hardStateSeq;
     if (replayed.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: replayed.snapshot });
     }
@@ -170,7 +173,12 @@ export class RaftLog implements ConsensusLog {
 
   async start(apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void> {
     if (this.bootstrapRecords) {
+      const firstSeq = this.opts.wal.nextRecordSeq;
+      const entries = this.bootstrapRecords.length - 1;
       await this.opts.wal.append(this.bootstrapRecords);
+      this.walPositions.noteEntries(1, firstSeq, entries);
+      this.hardStateWrittenSeq = firstSeq + entries;
+      this.walPositions.noteDurableHardState(this.hardStateWrittenSeq);
       this.bootstrapRecords = null;
     }
     this.apply = apply;
@@ -361,8 +369,11 @@ export class RaftLog implements ConsensusLog {
     if (rd.entries.length > 0) this.walPositions.noteEntries(rd.entries[0]!.index, firstSeq + (rd.snapshot ? 1 : 0), rd.entries.length);
     // A hard state whose only change is the commit index need not be synced: a crash that loses it
     // is recovered from the leader (etcd's MustSync).
+    if (rd.hardState) this.hardStateWrittenSeq = firstSeq + records.length - 1;
+    const durableHardState = this.hardStateWrittenSeq;
     if (records.length > 0) await this.opts.wal.append(records, { sync });
-    if (rd.hardState && sync) this.walPositions.noteDurableHardState(firstSeq + records.length - 1);
+    // A synced append makes every record before it durable too, an unsynced hard state included.
+    if (sync && durableHardState !== null) this.walPositions.noteDurableHardState(durableHardState);
     if (rd.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: rd.snapshot.metadata });
       this.confState = rd.snapshot.metadata.confState;
@@ -453,7 +464,9 @@ export class RaftLog implements ConsensusLog {
     const term = this.storage.term(applied);
     this.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
     const markerSeq = this.opts.wal.nextRecordSeq;
+    const durableHardState = this.hardStateWrittenSeq;
     await this.opts.wal.append([snapshotRecord({ index: applied, term, confState: this.confState })]);
+    if (durableHardState !== null) this.walPositions.noteDurableHardState(durableHardState);
     this.lastSnapshotIndex = applied;
     const compactTo = applied - this.opts.snapshotCatchupEntries;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
