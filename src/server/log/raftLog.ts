@@ -477,8 +477,8 @@ export class RaftLog implements ConsensusLog {
       await this.opts.snapshots.persist();
       if (this.opts.snapshots.appliedIndex() < applied) throw new Error(`invariant: the store went back below the snapshot at ${applied}`);
       this.walKeepFrom = Math.max(this.walKeepFrom, this.walPositions.keepFrom(applied, markerSeq));
-      this.walPositions.forgetThrough(applied);
     }
+    this.walPositions.forgetThrough(applied);
   }
 
   /** etcd's WAL purge: deletes old segment files no restart needs, beyond --max-wals. */
