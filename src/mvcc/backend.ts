@@ -58,12 +58,28 @@ export class ScanCursor {
   private overlayPos = 0;
   private dbDone = false;
   private closed = false;
+  /** The next page, already being read while the caller handles this one (prefetching cursors). */
+  private ahead: Promise<Array<[Buffer, Buffer]>> | null = null;
 
   constructor(
     private readonly it: ReturnType<Db['iterator']>,
     private readonly snapshot: ReturnType<Db['snapshot']>,
     private readonly overlay: Array<[Buffer, Buffer | null]>,
+    private readonly prefetch = false,
   ) {}
+
+  private async page(limit: number): Promise<Array<[Buffer, Buffer]>> {
+    const pending = this.ahead;
+    this.ahead = null;
+    const db = pending !== null ? await pending : ((await this.it.nextv(limit)) as Array<[Buffer, Buffer]>);
+    if (this.prefetch && db.length > 0) {
+      const next = this.it.nextv(limit) as Promise<Array<[Buffer, Buffer]>>;
+      // Awaited by the next page() or by close(); never left to reject unobserved.
+      next.catch(() => undefined);
+      this.ahead = next;
+    }
+    return db;
+  }
 
   /** Up to about `limit` entries in key order; an empty array means the scan is over. */
   async next(limit: number): Promise<ScanEntry[]> {
@@ -72,7 +88,7 @@ export class ScanCursor {
       if (this.dbDone && this.overlayPos >= this.overlay.length) return [];
       let db: Array<[Buffer, Buffer]> = [];
       if (!this.dbDone) {
-        db = (await this.it.nextv(limit)) as Array<[Buffer, Buffer]>;
+        db = await this.page(limit);
         // nextv() may return a short page before the end (it pages by bytes too): only an empty one ends the scan.
         if (db.length === 0) this.dbDone = true;
       }
@@ -101,6 +117,8 @@ export class ScanCursor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.ahead !== null) await this.ahead.catch(() => undefined);
+    this.ahead = null;
     await this.it.close();
     await this.snapshot.close();
   }
@@ -110,6 +128,8 @@ export class Backend {
   private staged: Staged = new Map();
   private flushing: Staged | null = null;
   private commitChain: Promise<void> = Promise.resolve();
+  /** A commit({ sync }) was asked for while the current staged writes were staged. */
+  private stagedNeedsSync = false;
 
   private constructor(
     private readonly db: Db,
@@ -164,8 +184,12 @@ export class Backend {
     return out;
   }
 
-  /** A consistent scan of [gte, lt) within a bucket (lt null: to the bucket's end). */
-  scan(bucket: BucketName, gte: Uint8Array, lt: Uint8Array | null): ScanCursor {
+  /**
+   * A consistent scan of [gte, lt) within a bucket (lt null: to the bucket's end). With `prefetch`,
+   * each page is read from LevelDB (on the thread pool) while the caller handles the previous one:
+   * for whole-bucket scans such as rebuilding the key index at start, not for short ranges.
+   */
+  scan(bucket: BucketName, gte: Uint8Array, lt: Uint8Array | null, opts: { prefetch?: boolean } = {}): ScanCursor {
     const lo = prefixed(bucket, gte);
     const hi = lt === null ? bucketEnd(bucket) : prefixed(bucket, lt);
     const loId = lo.toString('latin1');
@@ -180,11 +204,16 @@ export class Backend {
       .map(([id, v]) => [Buffer.from(id, 'latin1'), v]);
     const snapshot = this.db.snapshot();
     const it = this.db.iterator({ gte: lo, lt: hi, snapshot });
-    return new ScanCursor(it, snapshot, overlay);
+    return new ScanCursor(it, snapshot, overlay, opts.prefetch ?? false);
   }
 
-  /** Persist everything staged so far in one atomic LevelDB batch. Commits run one at a time. */
-  commit(): Promise<void> {
+  /**
+   * Persist everything staged so far in one atomic LevelDB batch. Commits run one at a time. With
+   * `sync`, the batch holding what is staged now is fsynced (LevelDB's sync write, which makes every
+   * earlier batch in LevelDB's log durable too), whichever commit's flush ends up writing it.
+   */
+  commit(opts: { sync?: boolean } = {}): Promise<void> {
+    if (opts.sync) this.stagedNeedsSync = true;
     const run = this.commitChain.then(() => this.flush());
     this.commitChain = run.catch(() => undefined);
     return run;
@@ -193,7 +222,9 @@ export class Backend {
   private async flush(): Promise<void> {
     if (this.staged.size === 0) return;
     const batch = this.staged;
+    const sync = this.stagedNeedsSync;
     this.staged = new Map();
+    this.stagedNeedsSync = false;
     this.flushing = batch;
     const ops = [...batch].map(([id, v]) =>
       v === null
@@ -201,10 +232,11 @@ export class Backend {
         : { type: 'put' as const, key: Buffer.from(id, 'latin1'), value: v },
     );
     try {
-      await this.db.batch(ops);
+      await this.db.batch(ops, { sync });
     } catch (e) {
       // Keep the writes readable and retryable; newer staged writes win.
       for (const [id, v] of batch) if (!this.staged.has(id)) this.staged.set(id, v);
+      if (sync) this.stagedNeedsSync = true;
       throw e;
     } finally {
       this.flushing = null;

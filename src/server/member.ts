@@ -41,7 +41,7 @@ import { encodeInternalRaftRequest } from './proto/codec.js';
 import type { InternalRequestBodies, ResponseHeader } from './proto/messages.js';
 import { RequestIdGenerator } from './requestIds.js';
 import { exportStoreState, installStoreState } from './storeSnapshot.js';
-import { Wal } from './wal/index.js';
+import { Wal, type WalOptions } from './wal/index.js';
 
 export interface MemberEvents {
   fatal(error: Error): never | void;
@@ -150,7 +150,9 @@ export class Member implements MemberContext {
       }
       await writeIdentity(dirs, identity);
     }
+    let started = performance.now();
     const store = await MvccStore.open(dirs.db);
+    logger.info('opened backend db', { path: dirs.db, took: tookSince(started), 'consistent-index': store.consistentIndex });
     const alarms = await Alarms.load(store.backend);
     const membership = await ClusterMembership.load(store.backend);
     checkAppliedIndexRecorded({
@@ -160,15 +162,20 @@ export class Member implements MemberContext {
       revision: store.currentRevision,
       members: membership.list().length,
     });
-    const opened = await Wal.open(dirs.wal, { ...walSegmentOptions(), ...(events.walFsync ? { onFsync: events.walFsync } : {}) }).catch(
-      (error: unknown) => {
-        throw walOpenRefusal(error);
-      },
-    );
+    started = performance.now();
+    const opened = await Wal.open(dirs.wal, walOptions(events)).catch((error: unknown) => {
+      throw walOpenRefusal(error);
+    });
     if (opened.repaired) {
       // etcd's words: a torn tail (a write the crash cut short, never acknowledged) was cut off.
       logger.info('repaired WAL', { ...opened.repaired });
     }
+    logger.info('opened WAL', {
+      dir: dirs.wal,
+      took: tookSince(started),
+      segments: opened.wal.segments().length,
+      records: opened.records.length,
+    });
     const member = new Member(config, store, dirs, opened.wal, identity, events, alarms, membership, logger);
     member.peerTls = peerTls;
     if (membership.isRemoved(member.memberId)) {
@@ -199,10 +206,13 @@ export class Member implements MemberContext {
           })),
         }),
     });
+    started = performance.now();
     member.log = new RaftLog({
       id: member.memberId,
       wal: opened.wal,
       walRecords: opened.records,
+      walFirstRecordSeq: opened.firstRecordSeq,
+      maxWals: config.maxWals,
       storeApplied: store.consistentIndex,
       storeTerm: store.consistentTerm,
       bootstrap,
@@ -217,11 +227,13 @@ export class Member implements MemberContext {
         exportState: () => exportStoreState(member.store),
         installState: (data, metadata) => member.installSnapshot(data, metadata.index),
         appliedIndex: () => member.appliedIndex,
+        persist: () => member.store.commitDurably(),
       },
       logger,
       onFatal: (error) => events.fatal(error),
       onLeaderChange: (leader) => member.onLeaderChange(leader),
     });
+    logger.info('replayed WAL', { took: tookSince(started), 'first-index': member.log.firstIndex, 'commit-index': member.log.committedIndex });
     await member.transport.start();
     member.syncPeers();
     // A joining member talks to the members it was told of until it has replayed the membership.
@@ -655,10 +667,19 @@ export class Member implements MemberContext {
   }
 }
 
-/** etcd's 64 MiB segments, unless tests ask for small ones (to have several segments quickly). */
-function walSegmentOptions(): { segmentBytes?: number } {
-  const fromEnv = Number(process.env.CAPSTAN_WAL_SEGMENT_BYTES);
-  return Number.isSafeInteger(fromEnv) && fromEnv >= 4096 ? { segmentBytes: fromEnv } : {};
+/** The WAL's options; CAPSTAN_WAL_SEGMENT_BYTES (tests only) makes segments small enough to purge quickly. */
+function walOptions(events: MemberEvents): WalOptions {
+  const opts: WalOptions = {};
+  if (events.walFsync) opts.onFsync = events.walFsync;
+  const segmentBytes = Number(process.env.CAPSTAN_WAL_SEGMENT_BYTES);
+  if (Number.isSafeInteger(segmentBytes) && segmentBytes > 0) opts.segmentBytes = segmentBytes;
+  return opts;
+}
+
+/** A duration as etcd's logs print Go durations (e.g. "1.5s", "12.3ms"). */
+function tookSince(start: number): string {
+  const ms = performance.now() - start;
+  return ms >= 1000 ? `${(ms / 1000).toFixed(3)}s` : `${ms.toFixed(1)}ms`;
 }
 
 /** etcd checkpoints leases every 5 minutes; tests shorten it through the environment. */

@@ -29,7 +29,11 @@ export interface ReplayedLog {
   snapshot: SnapshotMetadata | null;
   /** Entries after the snapshot, later records overwriting earlier ones from the same index on. */
   entries: Entry[];
+  /** The record seq each of `entries` was read from (for WAL purging). */
+  entrySeqs: number[];
   hardState: HardState | null;
+  /** The record seq of `hardState`. */
+  hardStateSeq: number | null;
 }
 
 /**
@@ -38,29 +42,38 @@ export interface ReplayedLog {
  * snapshot marker beyond the log restarts it (a follower caught up by snapshot). Only markers the
  * store has reached can be used: the store holds the snapshot's data.
  */
-export function replayRecords(records: readonly WalRecord[], storeApplied: number): ReplayedLog {
+export function replayRecords(records: readonly WalRecord[], storeApplied: number, firstRecordSeq = 0): ReplayedLog {
   const markers: SnapshotMetadata[] = [];
   let entries: Entry[] = [];
+  let seqs: number[] = [];
   let hardState: HardState | null = null;
+  let hardStateSeq: number | null = null;
   const lastIndex = () => (entries.length === 0 ? null : entries[entries.length - 1]!.index);
-  for (const r of records) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
     if (r.type === RecordType.entry) {
       const e = decodeEntry(r.data);
       const last = lastIndex();
       if (last !== null && e.index <= last) {
         const first = entries[0]!.index;
         entries = e.index > first ? entries.slice(0, e.index - first) : [];
+        seqs = seqs.slice(0, entries.length);
       } else if (last !== null && e.index !== last + 1) {
         throw new CorruptDataError('failed to read WAL, cannot be repaired', `wal: entry ${e.index} follows ${last}; the log has a gap`);
       }
       entries.push(e);
+      seqs.push(firstRecordSeq + i);
     } else if (r.type === RecordType.hardState) {
       hardState = decodeHardState(r.data);
+      hardStateSeq = firstRecordSeq + i;
     } else if (r.type === RecordType.snapshot) {
       const m = decodeSnapshotMetadata(r.data);
       markers.push(m);
       const last = lastIndex();
-      if (last === null || last < m.index) entries = [];
+      if (last === null || last < m.index) {
+        entries = [];
+        seqs = [];
+      }
     } else {
       throw new Error(`wal: unknown record type ${r.type}`);
     }
@@ -68,7 +81,9 @@ export function replayRecords(records: readonly WalRecord[], storeApplied: numbe
   let snapshot: SnapshotMetadata | null = null;
   for (const m of markers) if (m.index <= storeApplied && (snapshot === null || m.index > snapshot.index)) snapshot = m;
   const base = snapshot?.index ?? 0;
-  const kept = entries.filter((e) => e.index > base);
+  const skip = entries.findIndex((e) => e.index > base);
+  const kept = skip === -1 ? [] : entries.slice(skip);
+  const keptSeqs = skip === -1 ? [] : seqs.slice(skip);
   const first = kept[0];
   if (first !== undefined && first.index !== base + 1) {
     throw new CorruptDataError(
@@ -77,5 +92,5 @@ export function replayRecords(records: readonly WalRecord[], storeApplied: numbe
         `and the newest usable snapshot is at ${base}: entries in between are missing`,
     );
   }
-  return { snapshot, entries: kept, hardState };
+  return { snapshot, entries: kept, entrySeqs: keptSeqs, hardState, hardStateSeq };
 }

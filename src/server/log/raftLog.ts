@@ -24,6 +24,7 @@ import type { Wal, WalRecord } from '../wal/index.js';
 import type { CommittedEntry, ConsensusLog } from './consensusLog.js';
 import { entryRecord, hardStateRecord, replayRecords, snapshotRecord } from './entryRecord.js';
 import { checkStoreWithinLog } from './startupChecks.js';
+import { purgeableSegments, WalPositions } from './walRetention.js';
 
 export const raftErrors = {
   noLeader: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
@@ -46,12 +47,18 @@ export interface SnapshotSource {
   /** Replaces the store's state with one received from the leader; resolves once it is durable. */
   installState(data: Uint8Array, metadata: SnapshotMetadata): Promise<void>;
   appliedIndex(): number;
+  /** Makes everything the store has applied durable (a synced write), before WAL records are purged. */
+  persist(): Promise<void>;
 }
 
 export interface RaftLogOptions {
   id: NodeId;
   wal: Wal;
   walRecords: readonly WalRecord[];
+  /** The record seq of walRecords[0]. */
+  walFirstRecordSeq: number;
+  /** etcd's --max-wals: segment files to keep at most, when older ones are no longer needed (0: all). */
+  maxWals: number;
   /** The store's applied (consistent) index and term at start. */
   storeApplied: number;
   storeTerm: number;
@@ -98,10 +105,18 @@ export class RaftLog implements ConsensusLog {
   private lead: NodeId = 0n;
   private stopped = false;
   private lastSnapshotIndex: number;
+  private readonly walPositions = new WalPositions();
+  /** Record seq of the newest hard state handed to the WAL (synced or not). */
+  private hardStateWrittenSeq: number | null = null;
+  /** The first WAL record a restart needs, as of the newest snapshot marker the store durably reached. */
+  private walKeepFrom = 0;
 
   constructor(private readonly opts: RaftLogOptions) {
     this.storage = new MemoryStorage();
-    const replayed = replayRecords(opts.walRecords, opts.storeApplied);
+    const replayed = replayRecords(opts.walRecords, opts.storeApplied, opts.walFirstRecordSeq);
+    for (let i = 0; i < replayed.entries.length; i++) this.walPositions.noteEntries(replayed.entries[i]!.index, replayed.entrySeqs[i]!, 1);
+    if (replayed.hardStateSeq !== null) this.walPositions.noteDurableHardState(replayed.hardStateSeq);
+    this.hardStateWrittenSeq = replayed.hardStateSeq;
     const logLast = replayed.entries.at(-1)?.index ?? replayed.snapshot?.index ?? 0;
     checkStoreWithinLog({ applied: opts.storeApplied, term: opts.storeTerm }, logLast, replayed.hardState);
     if (replayed.snapshot) {
@@ -168,7 +183,12 @@ export class RaftLog implements ConsensusLog {
 
   async start(apply: (entries: CommittedEntry[]) => Promise<void>): Promise<void> {
     if (this.bootstrapRecords) {
+      const firstSeq = this.opts.wal.nextRecordSeq;
+      const entries = this.bootstrapRecords.length - 1;
       await this.opts.wal.append(this.bootstrapRecords);
+      this.walPositions.noteEntries(1, firstSeq, entries);
+      this.hardStateWrittenSeq = firstSeq + entries;
+      this.walPositions.noteDurableHardState(this.hardStateWrittenSeq);
       this.bootstrapRecords = null;
     }
     this.apply = apply;
@@ -372,9 +392,18 @@ export class RaftLog implements ConsensusLog {
     if (rd.snapshot) records.push(snapshotRecord(rd.snapshot.metadata));
     for (const e of rd.entries) records.push(entryRecord(e));
     if (rd.hardState) records.push(hardStateRecord(rd.hardState));
+    // Seqs are assigned when append() is called, in call order.
+    const firstSeq = this.opts.wal.nextRecordSeq;
+    const sync = rd.mustSync || rd.snapshot !== undefined;
+    if (rd.snapshot) this.walPositions.forgetThrough(rd.snapshot.metadata.index);
+    if (rd.entries.length > 0) this.walPositions.noteEntries(rd.entries[0]!.index, firstSeq + (rd.snapshot ? 1 : 0), rd.entries.length);
     // A hard state whose only change is the commit index need not be synced: a crash that loses it
     // is recovered from the leader (etcd's MustSync).
-    if (records.length > 0) await this.opts.wal.append(records, { sync: rd.mustSync || rd.snapshot !== undefined });
+    if (rd.hardState) this.hardStateWrittenSeq = firstSeq + records.length - 1;
+    const durableHardState = this.hardStateWrittenSeq;
+    if (records.length > 0) await this.opts.wal.append(records, { sync });
+    // A synced append makes every record before it durable too, an unsynced hard state included.
+    if (sync && durableHardState !== null) this.walPositions.noteDurableHardState(durableHardState);
     if (rd.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: rd.snapshot.metadata });
       this.confState = rd.snapshot.metadata.confState;
@@ -398,6 +427,7 @@ export class RaftLog implements ConsensusLog {
       if (!this.apply) throw new Error('invariant: entries committed before the log was started');
       await this.apply(batch);
       await this.maybeCompact();
+      await this.maybePurgeWal();
     });
   }
 
@@ -460,11 +490,33 @@ export class RaftLog implements ConsensusLog {
     if (applied > this.storage.lastIndex() || applied < this.storage.firstIndex()) return;
     const term = this.storage.term(applied);
     this.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
+    const markerSeq = this.opts.wal.nextRecordSeq;
+    const durableHardState = this.hardStateWrittenSeq;
     await this.opts.wal.append([snapshotRecord({ index: applied, term, confState: this.confState })]);
+    if (durableHardState !== null) this.walPositions.noteDurableHardState(durableHardState);
     this.lastSnapshotIndex = applied;
     const compactTo = applied - this.opts.snapshotCatchupEntries;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);
     this.opts.logger.info('compacted raft log', { index: applied, 'compact-index': Math.max(compactTo, 0) });
+    if (this.opts.maxWals > 0) {
+      // The marker is durable; the store must be too before anything below the marker may go
+      // (its LevelDB batches are not synced one by one). One synced write per --snapshot-count entries.
+      await this.opts.snapshots.persist();
+      if (this.opts.snapshots.appliedIndex() < applied) throw new Error(`invariant: the store went back below the snapshot at ${applied}`);
+      this.walKeepFrom = Math.max(this.walKeepFrom, this.walPositions.keepFrom(applied, markerSeq));
+    }
+    this.walPositions.forgetThrough(applied);
+  }
+
+  /** etcd's WAL purge: deletes old segment files no restart needs, beyond --max-wals. */
+  private async maybePurgeWal(): Promise<void> {
+    const segments = this.opts.wal.segments();
+    if (this.opts.maxWals === 0 || segments.length <= this.opts.maxWals) return;
+    const victims = purgeableSegments(segments, this.walKeepFrom, this.opts.maxWals);
+    if (victims.length === 0) return;
+    const deleted = await this.opts.wal.releaseBefore(victims[victims.length - 1]!.seq + 1);
+    if (deleted !== victims.length) throw new Error(`invariant: purged ${deleted} WAL segments, expected ${victims.length}`);
+    for (const v of victims) this.opts.logger.info('purged', { path: v.path });
   }
 
   /** Waits for every queued apply (tests and shutdown). */

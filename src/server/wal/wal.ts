@@ -7,7 +7,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fdatasync, fsyncDir, writeFullySync } from './durable-fs.js';
+import { fdatasync, fsyncDir, readWholeSync, writeFullySync } from './durable-fs.js';
 import { WalClosedError, WalCorruptError, WalFailedError } from './errors.js';
 import { encodeRecords, RECORD_ALIGN, type WalRecord } from './record.js';
 import { scanSegment } from './segment-scan.js';
@@ -113,7 +113,7 @@ export class Wal {
           'sequence',
         );
       }
-      const scan = scanSegment(await fs.readFile(seg.path), name, i === segs.length - 1);
+      const scan = scanSegment(readWholeSync(seg.path), name, i === segs.length - 1);
       for (const r of scan.records) records.push(r);
       lastEnd = scan.end;
       if (scan.tail) repaired = { segment: name, offset: scan.tail.offset, truncatedBytes: scan.tail.truncatedBytes, reason: scan.tail.reason };

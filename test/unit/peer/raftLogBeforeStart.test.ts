@@ -37,6 +37,8 @@ describe('RaftLog and early peer messages', () => {
       id: 1n,
       wal: opened.wal,
       walRecords: opened.records,
+      walFirstRecordSeq: opened.firstRecordSeq,
+      maxWals: 5,
       storeApplied: 0,
       storeTerm: 0,
       bootstrap: foundingEntries([1n, 2n, 3n]),
@@ -50,6 +52,7 @@ describe('RaftLog and early peer messages', () => {
       snapshots: {
         exportState: async () => ({ data: new Uint8Array(0), index: 0, term: 0 }),
         installState: async () => {},
+        persist: async () => {},
         appliedIndex: () => 0,
       },
       logger: createNopLogger(),

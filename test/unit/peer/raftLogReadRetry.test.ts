@@ -44,6 +44,8 @@ describe('RaftLog ReadIndex rounds', () => {
       id: 1n,
       wal: opened.wal,
       walRecords: opened.records,
+      walFirstRecordSeq: opened.firstRecordSeq,
+      maxWals: 5,
       storeApplied: 0,
       storeTerm: 0,
       bootstrap: founding([1n, 2n, 3n]),
@@ -59,6 +61,7 @@ describe('RaftLog ReadIndex rounds', () => {
         exportState: async () => ({ data: new Uint8Array(0), index: 0, term: 0 }),
         installState: async () => {},
         appliedIndex: () => 3,
+        persist: async () => {},
       },
       logger: createNopLogger(),
       onFatal: (e) => {

@@ -44,6 +44,8 @@ describe('RaftLog restart with the store ahead of the recorded commit', () => {
       id: 1n,
       wal: opened.wal,
       walRecords: opened.records,
+      walFirstRecordSeq: opened.firstRecordSeq,
+      maxWals: 5,
       storeApplied: 5,
       storeTerm: 2,
       bootstrap: null,
@@ -57,6 +59,7 @@ describe('RaftLog restart with the store ahead of the recorded commit', () => {
       snapshots: {
         exportState: async () => ({ data: new Uint8Array(0), index: 5, term: 2 }),
         installState: async () => {},
+        persist: async () => {},
         appliedIndex: () => 5,
       },
       logger: createNopLogger(),
