@@ -310,3 +310,32 @@ describe('WireServer on the raw wire', () => {
     expect(await closed).toBeGreaterThanOrEqual(1000);
   });
 });
+
+describe('WireServer shutdown', () => {
+  it('tryShutdown lets a call in flight finish, then calls back', async () => {
+    const own = new WireServer({ maxReceiveMessageBytes: MAX_RECEIVE, maxConcurrentStreams: 10, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 0 });
+    let arrived: () => void = () => undefined;
+    const inFlight = new Promise<void>((resolve) => (arrived = resolve));
+    own.addService(EchoService, {
+      ...implementation,
+      Slow: ((_call: Call, cb: grpc.sendUnaryData<Msg>) => {
+        arrived();
+        setTimeout(() => cb(null, { text: 'late' }), 300);
+      }) as grpc.handleUnaryCall<Msg, Msg>,
+    });
+    const ownPort = await own.bind(parseUrl('http://127.0.0.1:0'), null);
+    const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+    const c = new Client(`127.0.0.1:${ownPort}`, grpc.credentials.createInsecure()) as typeof client;
+    const answer = new Promise<Msg>((resolve, reject) =>
+      (c['Slow'] as (r: Msg, cb: (e: grpc.ServiceError | null, v?: Msg) => void) => void).call(c, { text: '' }, (e, v) =>
+        e ? reject(e) : resolve(v as Msg),
+      ),
+    );
+    // Shut down once the call is in its handler, not before.
+    await inFlight;
+    const stopped = new Promise<void>((resolve) => own.tryShutdown(resolve));
+    await expect(answer).resolves.toEqual({ text: 'late' });
+    c.close();
+    await stopped;
+  });
+});
