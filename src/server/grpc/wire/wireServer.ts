@@ -55,9 +55,9 @@ export class WireServer {
   /** Listens on an etcd client URL; resolves with the TCP port (0 for a unix socket). */
   bind(url: ParsedUrl, credentials: ReloadingServerCredentials | null): Promise<number> {
     const settings: http2.Settings = { maxConcurrentStreams: Math.min(this.options.maxConcurrentStreams, 2 ** 32 - 1) };
-    // node's default session memory cap (10 MiB) would refuse streams under a burst of large puts;
-    // grpc-js lifts it the same way.
-    const common = { settings, maxSessionMemory: Number.MAX_SAFE_INTEGER };
+    // node's default session memory cap (10 MiB) would refuse streams under a burst of large puts, and
+    // its header block cap would cut a long grpc-message: grpc-js lifts both the same way.
+    const common = { settings, maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER };
     let listener: Listener;
     if (credentials !== null) {
       const secure = http2.createSecureServer({
