@@ -61,6 +61,7 @@ export function createGrpcServer(
       maxConcurrentStreams: opts.maxConcurrentStreams,
       keepaliveIntervalMs: opts.keepaliveIntervalMs,
       keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+      // keepaliveMinTimeMs has no use here: client pings are answered at any rate (keepalive.ts).
     });
     addServices(server, ctx, observer, gate);
     return server;
