@@ -206,6 +206,27 @@ describe('WireServer with grpc-js clients', () => {
     expect(seen.endlessCancelled).toBe(true);
   });
 
+  it('keeps serving a client that pings far more often than keepalive min time', async () => {
+    const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+    const eager = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 20,
+      'grpc.keepalive_timeout_ms': 1000,
+      'grpc.keepalive_permit_without_calls': 1,
+    }) as typeof client;
+    const call = () =>
+      new Promise<Msg>((resolve, reject) =>
+        (eager['Unary'] as (r: Msg, cb: (e: grpc.ServiceError | null, v?: Msg) => void) => void).call(eager, { text: 'p' }, (e, v) =>
+          e ? reject(e) : resolve(v as Msg),
+        ),
+      );
+    // 20 calls, each after the client's pings had time to pile up (bounded: 20 × 50 ms).
+    for (let i = 0; i < 20; i++) {
+      await expect(call()).resolves.toEqual({ text: 'echo p', n: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    eager.close();
+  });
+
   it('carries a bidi conversation to its end', async () => {
     const call = (client['Chat'] as () => grpc.ClientDuplexStream<Msg, Msg>).call(client);
     const got: string[] = [];
