@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // The capstan process: etcd's flags in, one member out.
-import * as grpc from '@grpc/grpc-js';
 import { CorruptDataError, EtcdError } from '../mvcc/errors.js';
 import { logConfigWarnings, resolveCommandLine } from './config/cli.js';
 import type { Config } from './config/config.js';
-import { bind, createGrpcServer } from './grpc/grpcServer.js';
+import { createGrpcServer, grpcEngineFromEnv } from './grpc/grpcServer.js';
 import type { RpcObserver } from './grpc/unary.js';
 import { createLogger } from './logger.js';
 import { Member } from './member.js';
@@ -81,15 +80,16 @@ async function run(config: Config): Promise<void> {
     keepaliveMinTimeMs: config.grpcKeepaliveMinTimeMs,
     keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+    engine: grpcEngineFromEnv(process.env),
   }, gate);
   const tlsCredentials = clientCredentials(config, tlsReloadLog);
   tlsCredentials?.watch();
   for (const url of config.listenClientUrls) {
     if (isSecureScheme(url) && tlsCredentials) {
-      await bind(server, url, tlsCredentials);
+      await server.bind(url, tlsCredentials);
       logger.info('serving client traffic securely', { address: url.text });
     } else {
-      await bind(server, url, grpc.ServerCredentials.createInsecure());
+      await server.bind(url, null);
       logger.info('serving client traffic insecurely; this is strongly discouraged!', { address: url.text });
     }
   }

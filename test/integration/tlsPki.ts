@@ -35,7 +35,7 @@ export function makeCa(dir: string, name: string): CertificateAuthority {
       const ext = path.join(dir, `${certName}.ext`);
       openssl(['req', ...newKey, '-keyout', out.key, '-out', csr, '-subj', `/CN=${options.cn ?? certName}`], dir);
       const extLines = options.server
-        ? ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth,clientAuth']
+        ? [`subjectAltName=${options.san ?? 'IP:127.0.0.1,DNS:localhost'}`, 'extendedKeyUsage=serverAuth,clientAuth']
         : ['extendedKeyUsage=clientAuth', ...(options.san ? [`subjectAltName=${options.san}`] : [])];
       writeFileSync(ext, `${extLines.join('\n')}\n`);
       openssl(

@@ -1,7 +1,10 @@
 // The client-facing gRPC server: etcd's six services on every --listen-client-urls address, with
 // etcd's message limits and keepalive policy (clients ping every 30 s; etcd allows pings every 5 s).
+// Two engines serve them: capstan's own node:http2 server (wire/, the default) and grpc-js's Server
+// (CAPSTAN_GRPC_SERVER=grpc-js), kept for comparison and as a fallback.
 import * as grpc from '@grpc/grpc-js';
 import type { ParsedUrl } from '../config/urls.js';
+import type { ReloadingServerCredentials } from '../tls/reloadingCredentials.js';
 import { AuthService, ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../proto/load.js';
 import type { AuthGate } from '../auth/authGate.js';
 import { guardService, withRequestAuth } from '../auth/rpcGuards.js';
@@ -13,6 +16,7 @@ import { leaseService } from './leaseService.js';
 import { maintenanceService } from './maintenanceService.js';
 import type { RpcObserver } from './unary.js';
 import { type WatchPermit, watchService } from './watchService.js';
+import { WireServer } from './wire/wireServer.js';
 
 /** etcd's grpcOverheadBytes: the gRPC receive limit is --max-request-bytes plus this. */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -23,6 +27,25 @@ export interface GrpcServerOptions {
   keepaliveMinTimeMs: number;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
+  engine: GrpcEngine;
+}
+
+export type GrpcEngine = 'wire' | 'grpc-js';
+
+/** CAPSTAN_GRPC_SERVER picks the engine; anything but "grpc-js" is capstan's own. */
+export function grpcEngineFromEnv(env: NodeJS.ProcessEnv): GrpcEngine {
+  return env['CAPSTAN_GRPC_SERVER'] === 'grpc-js' ? 'grpc-js' : 'wire';
+}
+
+/** What main needs of either engine. */
+export interface ClientGrpcServer {
+  /** Listens on one client URL, with TLS when `tls` is given; resolves with the TCP port. */
+  bind(url: ParsedUrl, tls: ReloadingServerCredentials | null): Promise<number>;
+  forceShutdown(): void;
+}
+
+interface ServiceTarget {
+  addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void;
 }
 
 export function createGrpcServer(
@@ -30,9 +53,21 @@ export function createGrpcServer(
   observer: RpcObserver,
   opts: GrpcServerOptions,
   gate: AuthGate,
-): grpc.Server {
+): ClientGrpcServer {
+  const receiveLimit = opts.maxRequestBytes + GRPC_OVERHEAD_BYTES;
+  if (opts.engine === 'wire') {
+    const server = new WireServer({
+      maxReceiveMessageBytes: receiveLimit,
+      maxConcurrentStreams: opts.maxConcurrentStreams,
+      keepaliveIntervalMs: opts.keepaliveIntervalMs,
+      keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+      // keepaliveMinTimeMs has no use here: client pings are answered at any rate (keepalive.ts).
+    });
+    addServices(server, ctx, observer, gate);
+    return server;
+  }
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    'grpc.max_receive_message_length': receiveLimit,
     'grpc.max_send_message_length': 2 ** 31 - 1,
     'grpc.max_concurrent_streams': Math.min(opts.maxConcurrentStreams, 2 ** 31 - 1),
     'grpc.keepalive_time_ms': opts.keepaliveIntervalMs,
@@ -42,6 +77,14 @@ export function createGrpcServer(
     // channelz bookkeeping costs every call CPU time, and nothing here serves channelz.
     'grpc.enable_channelz': 0,
   });
+  addServices(server, ctx, observer, gate);
+  return {
+    bind: (url, tls) => bind(server, url, tls ?? grpc.ServerCredentials.createInsecure()),
+    forceShutdown: () => server.forceShutdown(),
+  };
+}
+
+function addServices(server: ServiceTarget, ctx: MemberContext, observer: RpcObserver, gate: AuthGate): void {
   // Every service but Auth passes its RPC's guard first (Auth checks inside, per method).
   const guarded = (name: string, impl: grpc.UntypedServiceImplementation) => guardService(name, impl, gate, () => ctx.store);
   const watchPermit: WatchPermit = (stream) => {
@@ -60,7 +103,6 @@ export function createGrpcServer(
   server.addService(ClusterService, guarded('etcdserverpb.Cluster', clusterService(ctx, observer)));
   server.addService(MaintenanceService, guarded('etcdserverpb.Maintenance', maintenanceService(ctx, observer)));
   server.addService(AuthService, withRequestAuth(authService(ctx, observer, gate) as grpc.UntypedServiceImplementation, gate));
-  return server;
 }
 
 /** grpc-js address for an etcd URL: `localhost` binds to 127.0.0.1 as etcd's listener does. */
@@ -70,7 +112,7 @@ export function grpcAddress(url: ParsedUrl): string {
   return host.includes(':') ? `[${host}]:${url.port}` : `${host}:${url.port}`;
 }
 
-export function bind(server: grpc.Server, url: ParsedUrl, credentials: grpc.ServerCredentials): Promise<number> {
+function bind(server: grpc.Server, url: ParsedUrl, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) =>
     server.bindAsync(grpcAddress(url), credentials, (error, port) => (error ? reject(error) : resolve(port))),
   );

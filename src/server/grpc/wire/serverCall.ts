@@ -1,0 +1,185 @@
+// One gRPC call on one HTTP/2 stream, shaped like grpc-js's server call objects as far as capstan's
+// services use them: `request`, `metadata`, `getPeer()`, `getAuthContext()`, `cancelled`, `destroyed`,
+// `write()` with backpressure ('drain'), `end()`, `destroy(error)`, events 'data', 'end', 'cancelled',
+// 'error', 'close', and the unary callback. Unlike grpc-js, a unary answer goes out as headers, the
+// message and the trailers in one turn of the event loop.
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { PeerCertificate } from 'node:tls';
+import { type Metadata, type MethodDefinition, status } from '@grpc/grpc-js';
+import { metadataFromHeaders } from './callMetadata.js';
+import { encodeGrpcMessage, statusOf, type WireStatus } from './grpcStatus.js';
+import { frameMessage } from './messageFraming.js';
+
+/** What the connection tells every call on it about its transport. */
+export interface TransportInfo {
+  readonly peer: string;
+  readonly authContext: { transportSecurityType?: string; sslPeerCertificate?: PeerCertificate };
+}
+
+const RESPONSE_HEADERS: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc' };
+// A date header is not part of gRPC, and formatting one is a measurable share of a small call's cost.
+const WITH_TRAILERS = { waitForTrailers: true, sendDate: false };
+const TRAILERS_ONLY = { endStream: true, sendDate: false };
+
+function trailersOf(s: WireStatus): OutgoingHttpHeaders {
+  const trailers: OutgoingHttpHeaders = { 'grpc-status': String(s.code) };
+  if (s.details !== '') trailers['grpc-message'] = encodeGrpcMessage(s.details);
+  return trailers;
+}
+
+export class WireCall<Req, Res> extends EventEmitter {
+  request: Req | undefined = undefined;
+  cancelled = false;
+  private headersSent = false;
+  /** Set once the call's status is decided (sent, or the stream is gone): nothing more goes out. */
+  private finished = false;
+  private trailers: OutgoingHttpHeaders | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private cachedMetadata: Metadata | null = null;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly method: MethodDefinition<Req, Res>,
+    private readonly transport: TransportInfo,
+  ) {
+    super();
+    // grpc-js's convention: a handler emitting 'error' ({code, details}) ends the call with that status.
+    this.on('error', (error: unknown) => this.sendStatus(statusOf(error)));
+    stream.on('wantTrailers', () => {
+      const trailers = this.trailers;
+      if (trailers === null) throw new Error('invariant: trailers wanted before the call has a status');
+      stream.sendTrailers(trailers);
+    });
+    stream.on('close', () => this.onStreamClose());
+    // Stream errors (a reset, a write after the peer left) are followed by 'close', handled there.
+    stream.on('error', () => undefined);
+  }
+
+  get metadata(): Metadata {
+    this.cachedMetadata ??= metadataFromHeaders(this.headers);
+    return this.cachedMetadata;
+  }
+
+  get destroyed(): boolean {
+    return this.finished;
+  }
+
+  getPeer(): string {
+    return this.transport.peer;
+  }
+
+  getAuthContext(): TransportInfo['authContext'] {
+    return this.transport.authContext;
+  }
+
+  getPath(): string {
+    return this.method.path;
+  }
+
+  /** Ends the call with DEADLINE_EXCEEDED after `ms` unless it finished first (grpc-timeout). */
+  setDeadline(ms: number): void {
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null;
+      if (this.finished) return;
+      this.sendStatus({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' });
+      this.cancelled = true;
+      this.emit('cancelled', 'deadline');
+    }, ms);
+  }
+
+  /** Delivers one client message of a bidi call to the handler. */
+  deliver(message: Req): void {
+    if (!this.finished) this.emit('data', message);
+  }
+
+  /** The client half-closed a bidi call. */
+  deliverEnd(): void {
+    if (!this.finished) this.emit('end');
+  }
+
+  /** The unary handler's callback (grpc-js's sendUnaryData). */
+  readonly sendUnary = (error: unknown, value?: Res | null): void => {
+    if (this.finished) return;
+    if (error !== null && error !== undefined) {
+      this.sendStatus(statusOf(error));
+      return;
+    }
+    let framed: Buffer;
+    try {
+      framed = frameMessage(this.method.responseSerialize(value as Res));
+    } catch (e) {
+      this.sendStatus({ code: status.INTERNAL, details: `capstan: cannot serialize the response: ${statusOf(e).details}` });
+      return;
+    }
+    if (!this.streamOpen()) return;
+    this.finished = true;
+    this.clearDeadline();
+    this.trailers = trailersOf({ code: status.OK, details: '' });
+    this.headersSent = true;
+    this.stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
+    this.stream.end(framed);
+  };
+
+  /** Writes one response message; false asks the caller to wait for 'drain'. */
+  write(message: Res, callback?: (error?: Error | null) => void): boolean {
+    if (this.finished || !this.streamOpen()) return false;
+    const framed = frameMessage(this.method.responseSerialize(message));
+    this.sendHeaders();
+    return callback ? this.stream.write(framed, callback) : this.stream.write(framed);
+  }
+
+  /** Ends a streaming call with OK after what was written. */
+  end(): void {
+    this.sendStatus({ code: status.OK, details: '' });
+  }
+
+  /** Ends the call with the error's status (grpc-js: destroy(error)), CANCELLED without one. */
+  destroy(error?: unknown): void {
+    this.sendStatus(error === undefined ? { code: status.CANCELLED, details: 'Cancelled on the server side' } : statusOf(error));
+  }
+
+  /** Ends the call with `s`: a trailers-only response when nothing was sent yet. */
+  sendStatus(s: WireStatus): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearDeadline();
+    if (!this.streamOpen()) return;
+    if (!this.headersSent) {
+      this.headersSent = true;
+      this.stream.respond({ ...RESPONSE_HEADERS, ...trailersOf(s) }, TRAILERS_ONLY);
+      return;
+    }
+    this.trailers = trailersOf(s);
+    this.stream.end();
+  }
+
+  private sendHeaders(): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    // Only streaming responses need 'drain' (unary ones never write): one listener less per small call.
+    this.stream.on('drain', () => this.emit('drain'));
+    this.stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
+  }
+
+  private streamOpen(): boolean {
+    return !this.stream.closed && !this.stream.destroyed;
+  }
+
+  private clearDeadline(): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+  }
+
+  private onStreamClose(): void {
+    this.clearDeadline();
+    if (!this.finished) {
+      // The client reset the stream (or the connection went) before the call had a status.
+      this.finished = true;
+      this.cancelled = true;
+      this.emit('cancelled', 'cancelled');
+    }
+    this.emit('close');
+  }
+}
