@@ -130,6 +130,18 @@ export class WireCall<Req, Res> extends EventEmitter {
     return callback ? this.stream.write(framed, callback) : this.stream.write(framed);
   }
 
+  /**
+   * Stops reading the client's messages (grpc-js's pause()): HTTP/2 flow control then holds the client
+   * back, as etcd's blocked receive loop does when a watch stream's send buffer is full.
+   */
+  pause(): void {
+    if (this.streamOpen()) this.stream.pause();
+  }
+
+  resume(): void {
+    if (this.streamOpen()) this.stream.resume();
+  }
+
   /** Ends a streaming call with OK after what was written. */
   end(): void {
     this.sendStatus({ code: status.OK, details: '' });
