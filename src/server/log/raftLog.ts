@@ -23,6 +23,7 @@ import type { Logger } from '../logger.js';
 import type { Wal, WalRecord } from '../wal/index.js';
 import type { CommittedEntry, ConsensusLog } from './consensusLog.js';
 import { entryRecord, hardStateRecord, replayRecords, snapshotRecord } from './entryRecord.js';
+import { failpoint } from '../failpoints.js';
 
 export const raftErrors = {
   noLeader: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
@@ -221,7 +222,9 @@ export class RaftLog implements ConsensusLog {
     }
     this.opts.logger.info('installing snapshot from leader', { index: meta.index, term: meta.term, bytes: data.length });
     this.enqueue(async () => {
+      await failpoint('raftBeforeApplySnap');
       await this.opts.snapshots.installState(data, meta);
+      await failpoint('raftAfterApplySnap');
       if (this.stopped) return;
       this.node.step(message);
       this.schedule();
@@ -325,12 +328,17 @@ export class RaftLog implements ConsensusLog {
     const rd = this.node.ready();
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
     const leader = this.isLeader;
+    if (leader && rd.messages.length > 0) await failpoint('raftBeforeLeaderSend');
     if (leader) this.sendAll(rd.messages);
     const records: WalRecord[] = [];
     if (rd.snapshot) records.push(snapshotRecord(rd.snapshot.metadata));
     for (const e of rd.entries) records.push(entryRecord(e));
     if (rd.hardState) records.push(hardStateRecord(rd.hardState));
+    if (records.length > 0) await failpoint('raftBeforeSave');
+    if (rd.snapshot) await failpoint('raftBeforeSaveSnap');
     if (records.length > 0) await this.opts.wal.append(records);
+    if (records.length > 0) await failpoint('raftAfterSave');
+    if (rd.snapshot) await failpoint('raftAfterSaveSnap');
     if (rd.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: rd.snapshot.metadata });
       this.confState = rd.snapshot.metadata.confState;
@@ -338,6 +346,7 @@ export class RaftLog implements ConsensusLog {
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (!leader && rd.messages.length > 0) await failpoint('raftBeforeFollowerSend');
     if (!leader) this.sendAll(rd.messages);
     for (const rs of rd.readStates) {
       const ctx = Buffer.from(rs.requestCtx).toString();
@@ -351,6 +360,7 @@ export class RaftLog implements ConsensusLog {
       const batch = rd.committedEntries.map((e) => toCommitted(e));
       this.enqueue(async () => {
         if (!this.apply) throw new Error('invariant: entries committed before the log was started');
+        await failpoint('raftAfterSaveBeforeApply');
         await this.apply(batch);
         await this.maybeCompact();
       });
@@ -417,7 +427,9 @@ export class RaftLog implements ConsensusLog {
     if (applied > this.storage.lastIndex() || applied < this.storage.firstIndex()) return;
     const term = this.storage.term(applied);
     this.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
+    await failpoint('raftBeforeSaveSnap');
     await this.opts.wal.append([snapshotRecord({ index: applied, term, confState: this.confState })]);
+    await failpoint('raftAfterSaveSnap');
     this.lastSnapshotIndex = applied;
     const compactTo = applied - this.opts.snapshotCatchupEntries;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);

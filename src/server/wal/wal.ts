@@ -7,6 +7,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { failpoint } from '../failpoints.js';
 import { fsyncDir, writeFully } from './durable-fs.js';
 import { WalClosedError, WalCorruptError, WalFailedError } from './errors.js';
 import { encodeRecords, RECORD_ALIGN, type WalRecord } from './record.js';
@@ -255,6 +256,7 @@ export class Wal {
       if (this.writeOffset % RECORD_ALIGN !== 0) throw new Error(`wal: write offset ${this.writeOffset} not aligned`);
       if (bytes.length > 0) {
         await writeFully(this.handle, bytes, this.writeOffset);
+        await failpoint('walBeforeSync');
         const t0 = process.hrtime.bigint();
         await this.handle.datasync();
         this.onFsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
@@ -293,8 +295,10 @@ export class Wal {
       await this.handle.sync();
       this.handleOpen = false;
       await this.handle.close();
+      await failpoint('walBeforeCut');
       await fs.rename(tmp, next.path);
       await fsyncDir(this.dir);
+      await failpoint('walAfterCut');
     } catch (err) {
       await handle.close().catch(() => undefined);
       this.failure = new WalFailedError(err);

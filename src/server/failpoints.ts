@@ -1,0 +1,82 @@
+// Failpoints for crash and slow-disk tests, after etcd's gofail: CAPSTAN_FAILPOINTS="name=action;..."
+// is read once when the process starts. Unset, every hook is one lookup in a frozen empty map.
+//
+// Actions: `panic` (log the name, then exit at once with status 2, no cleanup: a crash at that line),
+// `N*panic` (the Nth hit panics, earlier hits pass), `sleep(ms)` (every hit waits: a slow disk), `off`.
+import { writeSync } from 'node:fs';
+
+/** Every place product code can fail on purpose; docs/faults.md lists where each one sits. */
+export const FAILPOINT_NAMES = [
+  'raftBeforeSave',
+  'raftAfterSave',
+  'raftBeforeLeaderSend',
+  'raftBeforeFollowerSend',
+  'raftAfterSaveBeforeApply',
+  'applyBeforeBackendCommit',
+  'applyAfterBackendCommit',
+  'raftBeforeSaveSnap',
+  'raftAfterSaveSnap',
+  'raftBeforeApplySnap',
+  'raftAfterApplySnap',
+  'walBeforeSync',
+  'walBeforeCut',
+  'walAfterCut',
+  'compactBeforeCommitBatch',
+  'compactAfterCommitBatch',
+  'compactBeforeSetFinished',
+  'compactAfterSetFinished',
+  'defragBeforeCompact',
+  'defragAfterCompact',
+] as const;
+export type FailpointName = (typeof FAILPOINT_NAMES)[number];
+
+export type FailpointAction = { kind: 'panic'; onHit: number } | { kind: 'sleep'; ms: number } | { kind: 'off' };
+
+/** Parses the variable's value; throws on anything it does not understand (a typo must not run silently). */
+export function parseFailpoints(spec: string): Map<FailpointName, FailpointAction> {
+  const known = new Set<string>(FAILPOINT_NAMES);
+  const out = new Map<FailpointName, FailpointAction>();
+  for (const part of spec.split(/[;,]/).map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq).trim();
+    const action = eq < 0 ? '' : part.slice(eq + 1).trim();
+    if (!known.has(name)) throw new Error(`CAPSTAN_FAILPOINTS: unknown failpoint "${name}" (known: ${FAILPOINT_NAMES.join(', ')})`);
+    out.set(name as FailpointName, parseAction(name, action));
+  }
+  return out;
+}
+
+function parseAction(name: string, text: string): FailpointAction {
+  if (text === 'off') return { kind: 'off' };
+  if (text === 'panic') return { kind: 'panic', onHit: 1 };
+  const counted = /^(\d+)\*panic$/.exec(text);
+  if (counted && Number(counted[1]) >= 1) return { kind: 'panic', onHit: Number(counted[1]) };
+  const sleep = /^sleep\((\d+)\)$/.exec(text);
+  if (sleep) return { kind: 'sleep', ms: Number(sleep[1]) };
+  throw new Error(`CAPSTAN_FAILPOINTS: failpoint ${name} has an unknown action "${text}" (panic, N*panic, sleep(ms), off)`);
+}
+
+const configured: ReadonlyMap<FailpointName, FailpointAction> = Object.freeze(parseFailpoints(process.env.CAPSTAN_FAILPOINTS ?? ''));
+const hits = new Map<FailpointName, number>();
+
+/**
+ * The hook: `await failpoint('name');`. Returns undefined unless the failpoint sleeps; a panic never
+ * returns. Only hooks on paths that may stall take a sleep, so every hook awaits what it gets.
+ */
+export function failpoint(name: FailpointName): Promise<void> | undefined {
+  const action = configured.get(name);
+  if (action === undefined || action.kind === 'off') return undefined;
+  if (action.kind === 'sleep') return new Promise((resolve) => setTimeout(resolve, action.ms));
+  const hit = (hits.get(name) ?? 0) + 1;
+  hits.set(name, hit);
+  if (hit !== action.onHit) return undefined;
+  // Synchronous write, then exit without running anything else: as close to a crash on this line as
+  // a process can do to itself. The harness looks for this line in the member's log.
+  writeSync(2, `capstan: failpoint ${name} panic (hit ${hit})\n`);
+  process.exit(2);
+}
+
+/** Whether any failpoint is configured (the server logs it at start, so a run with them is obvious). */
+export function activeFailpoints(): string[] {
+  return [...configured.keys()];
+}
