@@ -13,7 +13,8 @@ import { socketOwner } from './socketOwner.js';
 
 export interface FaultMember {
   readonly name: string;
-  readonly options: MemberOptions;
+  /** How the member starts; a restart with a new environment keeps it for later restarts too. */
+  options: MemberOptions;
   process: MemberProcess;
   readonly proxy: PeerProxy | null;
   readonly client: MemberClient;
@@ -26,6 +27,8 @@ export interface FaultClusterOptions {
   requestTimeoutMs: number;
   extraArgs?: readonly string[];
   readyTimeoutMs?: number;
+  /** Environment of one member's process by name (e.g. CAPSTAN_FAILPOINTS for one member only). */
+  envFor?: (name: string) => Record<string, string> | undefined;
 }
 
 const START_ATTEMPTS = 3;
@@ -77,6 +80,7 @@ export class FaultCluster {
           peerPort: await ephemeralPort(),
           initialClusterToken: 'capstan-fault',
           extraArgs: [...(options.extraArgs ?? [])],
+          ...(options.envFor?.(name) ? { env: options.envFor(name) } : {}),
         },
       });
     }
@@ -181,9 +185,13 @@ export class FaultCluster {
     await m.process.kill('SIGKILL');
   }
 
-  /** Starts a killed member again on its data dir and ports; does not wait until it serves. */
-  async restart(m: FaultMember): Promise<void> {
+  /**
+   * Starts a killed member again on its data dir and ports; does not wait until it serves. `env`
+   * replaces the environment it started with, from now on (a failpoint crash restarts without it).
+   */
+  async restart(m: FaultMember, env?: Record<string, string>): Promise<void> {
     if (m.process.isRunning()) throw new Error(`invariant: restarting ${m.name}, which is running`);
+    if (env !== undefined) m.options = { ...m.options, env };
     m.process = await startMember('capstan', { ...m.options, wait: false, readyTimeoutMs: this.readyTimeoutMs });
   }
 
