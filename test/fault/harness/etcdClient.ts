@@ -171,6 +171,28 @@ export class MemberClient {
     return r.hash;
   }
 
+  /**
+   * A range at an old revision, alone or as the only op of a txn (etcd #18667 is about the two
+   * disagreeing). Throws the server's error (e.g. "required revision has been compacted").
+   */
+  async rangeAt(key: string, rangeEnd: string, revision: number, inTxn: boolean): Promise<KvView[]> {
+    const request = { ...rangeRequest(key, rangeEnd), revision: String(revision) };
+    if (!inTxn) {
+      const r = await this.unary<{ kvs: KeyValue[] }>(method(KVService, 'Range'), request);
+      return r.kvs.map(toKvView);
+    }
+    const r = await this.unary<{ succeeded: boolean; responses: ResponseOp[] }>(method(KVService, 'Txn'), {
+      compare: [], success: [{ request_range: request, request: 'request_range' }], failure: [],
+    });
+    const only = r.responses[0];
+    if (r.responses.length !== 1 || only?.response !== 'response_range') throw new Error('invariant: a one-range txn answered without its range');
+    return only.response_range.kvs.map(toKvView);
+  }
+
+  defragment(timeoutMs = 30_000): Promise<unknown> {
+    return this.unary(method(MaintenanceService, 'Defragment'), {}, timeoutMs);
+  }
+
   compact(revision: number): Promise<unknown> {
     return this.unary(method(KVService, 'Compact'), { revision: String(revision) });
   }
