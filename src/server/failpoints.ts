@@ -2,7 +2,8 @@
 // is read once when the process starts. Unset, every hook is one lookup in a frozen empty map.
 //
 // Actions: `panic` (log the name, then exit at once with status 2, no cleanup: a crash at that line),
-// `N*panic` (the Nth hit panics, earlier hits pass), `sleep(ms)` (every hit waits: a slow disk), `off`.
+// `sleep(ms)` (every hit waits: a slow disk), `off`; `N*action` lets the first N-1 hits pass and acts
+// from the Nth on (`N*panic` panics on the Nth hit; `N*sleep(ms)` is a disk that turns slow later).
 import { writeSync } from 'node:fs';
 
 /** Every place product code can fail on purpose; docs/faults.md lists where each one sits. */
@@ -30,7 +31,7 @@ export const FAILPOINT_NAMES = [
 ] as const;
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];
 
-export type FailpointAction = { kind: 'panic'; onHit: number } | { kind: 'sleep'; ms: number } | { kind: 'off' };
+export type FailpointAction = { kind: 'panic'; fromHit: number } | { kind: 'sleep'; ms: number; fromHit: number } | { kind: 'off' };
 
 /** Parses the variable's value; throws on anything it does not understand (a typo must not run silently). */
 export function parseFailpoints(spec: string): Map<FailpointName, FailpointAction> {
@@ -48,11 +49,12 @@ export function parseFailpoints(spec: string): Map<FailpointName, FailpointActio
 
 function parseAction(name: string, text: string): FailpointAction {
   if (text === 'off') return { kind: 'off' };
-  if (text === 'panic') return { kind: 'panic', onHit: 1 };
-  const counted = /^(\d+)\*panic$/.exec(text);
-  if (counted && Number(counted[1]) >= 1) return { kind: 'panic', onHit: Number(counted[1]) };
-  const sleep = /^sleep\((\d+)\)$/.exec(text);
-  if (sleep) return { kind: 'sleep', ms: Number(sleep[1]) };
+  const counted = /^(\d+)\*(.*)$/.exec(text);
+  const fromHit = counted ? Number(counted[1]) : 1;
+  const action = counted ? counted[2]! : text;
+  if (fromHit >= 1 && action === 'panic') return { kind: 'panic', fromHit };
+  const sleep = /^sleep\((\d+)\)$/.exec(action);
+  if (fromHit >= 1 && sleep) return { kind: 'sleep', ms: Number(sleep[1]), fromHit };
   throw new Error(`CAPSTAN_FAILPOINTS: failpoint ${name} has an unknown action "${text}" (panic, N*panic, sleep(ms), off)`);
 }
 
@@ -66,10 +68,10 @@ const hits = new Map<FailpointName, number>();
 export function failpoint(name: FailpointName): Promise<void> | undefined {
   const action = configured.get(name);
   if (action === undefined || action.kind === 'off') return undefined;
-  if (action.kind === 'sleep') return new Promise((resolve) => setTimeout(resolve, action.ms));
   const hit = (hits.get(name) ?? 0) + 1;
   hits.set(name, hit);
-  if (hit !== action.onHit) return undefined;
+  if (hit < action.fromHit) return undefined;
+  if (action.kind === 'sleep') return new Promise((resolve) => setTimeout(resolve, action.ms));
   // Synchronous write, then exit without running anything else: as close to a crash on this line as
   // a process can do to itself. The harness looks for this line in the member's log.
   writeSync(2, `capstan: failpoint ${name} panic (hit ${hit})\n`);

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { FAILPOINT_NAMES, parseFailpoints } from '../../src/server/failpoints.js';
 
 describe('CAPSTAN_FAILPOINTS parsing', () => {
-  it('reads panic, N*panic, sleep(ms) and off, separated by ; or ,', () => {
-    const parsed = parseFailpoints('raftBeforeSave=panic; walBeforeSync=sleep(250),compactBeforeCommitBatch=3*panic;raftAfterSave=off');
-    expect(parsed.get('raftBeforeSave')).toEqual({ kind: 'panic', onHit: 1 });
-    expect(parsed.get('walBeforeSync')).toEqual({ kind: 'sleep', ms: 250 });
-    expect(parsed.get('compactBeforeCommitBatch')).toEqual({ kind: 'panic', onHit: 3 });
+  it('reads panic, sleep(ms), N*action and off, separated by ; or ,', () => {
+    const parsed = parseFailpoints('raftBeforeSave=panic; walBeforeSync=sleep(250),compactBeforeCommitBatch=3*panic;raftAfterSave=off;walBeforeCut=7*sleep(10)');
+    expect(parsed.get('raftBeforeSave')).toEqual({ kind: 'panic', fromHit: 1 });
+    expect(parsed.get('walBeforeSync')).toEqual({ kind: 'sleep', ms: 250, fromHit: 1 });
+    expect(parsed.get('compactBeforeCommitBatch')).toEqual({ kind: 'panic', fromHit: 3 });
+    expect(parsed.get('walBeforeCut')).toEqual({ kind: 'sleep', ms: 10, fromHit: 7 });
     expect(parsed.get('raftAfterSave')).toEqual({ kind: 'off' });
     expect(parseFailpoints('').size).toBe(0);
   });

@@ -189,6 +189,32 @@ export class MemberClient {
     return only.response_range.kvs.map(toKvView);
   }
 
+  /** One LeaseKeepAlive round on a fresh stream: the TTL the lease has again (0: it is gone). */
+  keepAliveOnce(id: number, timeoutMs = this.timeoutMs): Promise<number> {
+    const def = method(LeaseService, 'LeaseKeepAlive');
+    const call = this.client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, new grpc.Metadata(), { deadline: Date.now() + timeoutMs });
+    return new Promise<number>((resolve, reject) => {
+      call.on('data', (r: { TTL: string }) => {
+        resolve(Number(r.TTL));
+        call.cancel();
+      });
+      call.on('error', (err) => reject(err));
+      call.on('end', () => reject(new Error('keep-alive stream ended without an answer')));
+      call.write({ ID: String(id) });
+    });
+  }
+
+  /** LeaseTimeToLive: the remaining TTL, -1 when the lease does not exist. */
+  async leaseTtl(id: number, timeoutMs = this.timeoutMs): Promise<number> {
+    const r = await this.unary<{ TTL: string }>(method(LeaseService, 'LeaseTimeToLive'), { ID: String(id), keys: false }, timeoutMs);
+    return Number(r.TTL);
+  }
+
+  /** Maintenance.MoveLeader, sent to the current leader. */
+  moveLeader(targetId: string, timeoutMs = 10_000): Promise<unknown> {
+    return this.unary(method(MaintenanceService, 'MoveLeader'), { targetID: targetId }, timeoutMs);
+  }
+
   defragment(timeoutMs = 30_000): Promise<unknown> {
     return this.unary(method(MaintenanceService, 'Defragment'), {}, timeoutMs);
   }
