@@ -91,6 +91,8 @@ export class RaftLog implements ConsensusLog {
   private lead: NodeId = 0n;
   private stopped = false;
   private lastSnapshotIndex: number;
+  /** The newest snapshot queued for install: raft only learns of it once the store holds it. */
+  private installingIndex = 0;
 
   constructor(private readonly opts: RaftLogOptions) {
     this.storage = new MemoryStorage();
@@ -213,6 +215,12 @@ export class RaftLog implements ConsensusLog {
 
   private receiveSnapshot(message: Message, data: Uint8Array | null): void {
     const meta = message.snapshot!.metadata;
+    if (meta.index > this.committedIndex && meta.index <= this.installingIndex) {
+      // The leader resends while we install (raft here has not seen the first copy yet, so it still
+      // looks behind): the install under way answers for this one. Queueing each copy held the whole
+      // store in memory once per resend and kept a slow installer behind for good (etcd #18055).
+      return;
+    }
     const useful = meta.index > this.committedIndex && meta.index > this.opts.snapshots.appliedIndex();
     if (!useful || data === null) {
       // Raft answers a stale snapshot with its own progress; nothing to install.
@@ -221,6 +229,7 @@ export class RaftLog implements ConsensusLog {
       return;
     }
     this.opts.logger.info('installing snapshot from leader', { index: meta.index, term: meta.term, bytes: data.length });
+    this.installingIndex = meta.index;
     this.enqueue(async () => {
       await failpoint('raftBeforeApplySnap');
       await this.opts.snapshots.installState(data, meta);
