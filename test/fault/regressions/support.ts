@@ -1,7 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach } from 'vitest';
+import { tempDir } from '../../support/processes.js';
 import type { EtcdRequest, EtcdResponse } from '../linearizability/etcdTypes.js';
 import { NEVER_RETURNED, type Operation } from '../linearizability/history.js';
 import { RunClock } from '../harness/clock.js';
@@ -25,7 +23,8 @@ export function stopClustersAfterEach(): void {
 }
 
 export async function startFaultCluster(size: number, o: Partial<FaultClusterOptions> = {}): Promise<FaultCluster> {
-  const baseDir = mkdtempSync(path.join(os.tmpdir(), `capstan-regression-m${size}-`));
+  // Removed at teardown by the process harness (kept on failure with KEEP_TEST_DIRS=1).
+  const baseDir = tempDir(`regression-m${size}`);
   const cluster = await FaultCluster.start({ size, baseDir, requestTimeoutMs: 3_000, ...o });
   running.push(cluster);
   return cluster;
