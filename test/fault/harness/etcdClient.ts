@@ -1,5 +1,5 @@
 import grpc from '@grpc/grpc-js';
-import { KVService, LeaseService, MaintenanceService, WatchService } from '../../../src/server/proto/load.js';
+import { ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../../../src/server/proto/load.js';
 import type {
   KeyValue,
   RequestOp,
@@ -208,6 +208,17 @@ export class MemberClient {
   async leaseTtl(id: number, timeoutMs = this.timeoutMs): Promise<number> {
     const r = await this.unary<{ TTL: string }>(method(LeaseService, 'LeaseTimeToLive'), { ID: String(id), keys: false }, timeoutMs);
     return Number(r.TTL);
+  }
+
+  /** Cluster.MemberAdd: the new member's ID (decimal). */
+  async memberAdd(peerUrls: string[], timeoutMs = 10_000): Promise<string> {
+    const r = await this.unary<{ member: { ID: string } | null }>(method(ClusterService, 'MemberAdd'), { peerURLs: peerUrls, isLearner: false }, timeoutMs);
+    if (r.member === null) throw new Error('invariant: MemberAdd answered without the member');
+    return r.member.ID;
+  }
+
+  memberRemove(id: string, timeoutMs = 10_000): Promise<unknown> {
+    return this.unary(method(ClusterService, 'MemberRemove'), { ID: id }, timeoutMs);
   }
 
   /** Maintenance.MoveLeader, sent to the current leader. */

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ephemeralPort, type MemberOptions, type MemberProcess, startMember } from '../../support/processes.js';
 import { MemberClient } from './etcdClient.js';
@@ -227,7 +228,56 @@ export class FaultCluster {
     await Promise.all(this.members.map((m) => m.process.waitReady()));
     const gone = this.members.filter((m) => !m.process.isRunning());
     if (gone.length > 0) throw new Error(`fault cluster: ${gone.map((m) => m.name).join(', ')} exited right after restarting; see their logs`);
+    await this.learnNewIdentities();
     await this.waitForLeader();
+  }
+
+  /**
+   * Restarts `m` armed with a failpoint (CAPSTAN_FAILPOINTS=spec) after a kill -9, and waits up to
+   * `waitMs` for it to crash there (etcd's robustness failpoints). Resolves whether it did; either way
+   * the member is down afterwards and its later restarts run without the failpoint.
+   */
+  async crashAt(m: FaultMember, spec: string, waitMs: number): Promise<boolean> {
+    await this.kill(m);
+    const plain = m.options.env ?? {};
+    await this.restart(m, { ...plain, CAPSTAN_FAILPOINTS: spec });
+    m.options = { ...m.options, env: plain };
+    const exited = await Promise.race([m.process.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), waitMs))]);
+    if (!exited) await this.kill(m);
+    return exited && m.process.logs().includes(`failpoint ${spec.split('=')[0]!} panic`);
+  }
+
+  /**
+   * Removes follower `m` from the cluster through `leader` and adds it back as a new member on the
+   * same URLs with an empty data dir (etcd's member replace): it rejoins, with a new member ID, and
+   * catches up from the leader's log or a snapshot. Does not wait until it serves.
+   */
+  async replace(m: FaultMember, leader: FaultMember): Promise<void> {
+    if (m === leader) throw new Error('invariant: replacing the leader');
+    const status = await m.client.status(2_000);
+    const oldId = status.header?.member_id;
+    if (oldId === undefined) throw new Error('invariant: Status without a header');
+    const advertised = m.options.initialCluster?.split(',').find((e) => e.startsWith(`${m.name}=`))?.slice(m.name.length + 1);
+    if (advertised === undefined) throw new Error(`invariant: ${m.name} is not in its own --initial-cluster`);
+    await leader.client.memberRemove(oldId);
+    // A removed member stops by itself once it learns of it; a member that has not learned yet is stopped.
+    await Promise.race([m.process.exited, new Promise((r) => setTimeout(r, 5_000))]);
+    await this.kill(m);
+    this.identities.delete(m.name);
+    rmSync(m.options.dataDir, { recursive: true, force: true, maxRetries: 3 });
+    await leader.client.memberAdd([advertised]);
+    m.options = { ...m.options, state: 'existing' };
+    await this.restart(m);
+  }
+
+  /** Learns the member IDs not known yet (a replaced member's new one), once they serve. */
+  async learnNewIdentities(): Promise<void> {
+    for (const m of this.members) {
+      if (this.identities.has(m.name)) continue;
+      const status = await m.client.status(5_000);
+      if (status.header === null) throw new Error('invariant: Status without a header');
+      this.identities.set(m.name, status.header.member_id);
+    }
   }
 
   async stop(): Promise<void> {
