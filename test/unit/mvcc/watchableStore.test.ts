@@ -132,4 +132,18 @@ describe('WatchableStore', () => {
     await until(() => congested.isSynced());
     expect(summary(congestedCalls)).toEqual([['PUT k @3'], ['PUT k @4'], ['PUT k @5'], ['PUT k @6']]);
   });
+
+  it('a watch created while a snapshot replaces the store is served by the new store', async () => {
+    const { store: old } = await openStore();
+    const { store: next } = await openStore();
+    for (const st of [old, next]) await st.applyPut(putReq('k', '1'));
+    await next.applyPut(putReq('k', '2'));
+    old.watchable.detachAll();
+    const calls: MvccEvent[][] = [];
+    const fromNow = old.watchable.watch(opts('k'), { send: (e) => (calls.push(e), true), compacted: () => {} });
+    next.watchable.adopt(old.watchable);
+    await until(() => fromNow.isSynced());
+    await next.applyPut(putReq('k', '3'));
+    expect(summary(calls)).toEqual([['PUT k @3'], ['PUT k @4']]);
+  });
 });
