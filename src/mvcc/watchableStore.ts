@@ -132,8 +132,15 @@ export class WatchableStore {
 
   watch(opts: WatchOptions, sink: WatchSink): Watcher {
     const w = new WatcherImpl(this.nextId++, opts, sink, this);
-    this.live.add(w);
     const cur = this.source.currentRevision();
+    if (this.detached !== null) {
+      // A snapshot is replacing this store: the next store serves this watch from where it starts.
+      w.minRev = opts.startRevision === 0 ? cur + 1 : opts.startRevision;
+      w.state = 'unsynced';
+      this.detached.push(w);
+      return w;
+    }
+    this.live.add(w);
     if (opts.startRevision === 0 || opts.startRevision > cur) {
       w.minRev = opts.startRevision === 0 ? cur + 1 : opts.startRevision;
       this.addSynced(w);
@@ -254,7 +261,8 @@ export class WatchableStore {
   }
 
   private startCatchUp(w: WatcherImpl): void {
-    if (w.catchingUp) return;
+    // A detached store serves no one; restarting here would spin (the loop exits at once) forever.
+    if (w.catchingUp || this.detached !== null) return;
     w.catchingUp = true;
     this.catchUp(w)
       .catch((e: unknown) => {

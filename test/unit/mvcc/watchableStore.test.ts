@@ -141,9 +141,14 @@ describe('WatchableStore', () => {
     old.watchable.detachAll();
     const calls: MvccEvent[][] = [];
     const fromNow = old.watchable.watch(opts('k'), { send: (e) => (calls.push(e), true), compacted: () => {} });
+    const pastCalls: MvccEvent[][] = [];
+    const fromPast = old.watchable.watch(opts('k', { startRevision: 2 }), { send: (e) => (pastCalls.push(e), true), compacted: () => {} });
+    // Timers still run: nothing spins on the detached store.
+    await new Promise((r) => setTimeout(r, 20));
     next.watchable.adopt(old.watchable);
-    await until(() => fromNow.isSynced());
+    await until(() => fromNow.isSynced() && fromPast.isSynced());
     await next.applyPut(putReq('k', '3'));
     expect(summary(calls)).toEqual([['PUT k @3'], ['PUT k @4']]);
+    expect(summary(pastCalls)).toEqual([['PUT k @2'], ['PUT k @3'], ['PUT k @4']]);
   });
 });
