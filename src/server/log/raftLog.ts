@@ -91,8 +91,10 @@ export class RaftLog implements ConsensusLog {
   private lead: NodeId = 0n;
   private stopped = false;
   private lastSnapshotIndex: number;
-  /** The newest snapshot queued for install: raft only learns of it once the store holds it. */
+  /** The newest snapshot received for install: raft only learns of it once the store holds it. */
   private installingIndex = 0;
+  /** The snapshot the queued install job will install: only the newest waits, never a backlog. */
+  private nextInstall: { message: Message; data: Uint8Array } | null = null;
 
   constructor(private readonly opts: RaftLogOptions) {
     this.storage = new MemoryStorage();
@@ -228,14 +230,23 @@ export class RaftLog implements ConsensusLog {
       this.schedule();
       return;
     }
-    this.opts.logger.info('installing snapshot from leader', { index: meta.index, term: meta.term, bytes: data.length });
     this.installingIndex = meta.index;
+    // A newer snapshot replaces one still waiting: while writes go on, the leader sends a newer one on
+    // every probe, and installing each in turn never ends when installs are slow.
+    const jobQueued = this.nextInstall !== null;
+    this.nextInstall = { message, data };
+    if (jobQueued) return;
     this.enqueue(async () => {
+      const next = this.nextInstall;
+      this.nextInstall = null;
+      if (next === null) throw new Error('invariant: a snapshot install job without a snapshot');
+      const m = next.message.snapshot!.metadata;
+      this.opts.logger.info('installing snapshot from leader', { index: m.index, term: m.term, bytes: next.data.length });
       await failpoint('raftBeforeApplySnap');
-      await this.opts.snapshots.installState(data, meta);
+      await this.opts.snapshots.installState(next.data, m);
       await failpoint('raftAfterApplySnap');
       if (this.stopped) return;
-      this.node.step(message);
+      this.node.step(next.message);
       this.schedule();
     });
   }
