@@ -1,5 +1,5 @@
 // Failpoints for crash and slow-disk tests, after etcd's gofail: CAPSTAN_FAILPOINTS="name=action;..."
-// is read once when the process starts. Unset, every hook is one lookup in a frozen empty map.
+// is read once when the process starts. Unset, every hook is one test of a constant false.
 //
 // Actions: `panic` (log the name, then exit at once with status 2, no cleanup: a crash at that line),
 // `sleep(ms)` (every hit waits: a slow disk), `off`; `N*action` lets the first N-1 hits pass and acts
@@ -61,8 +61,11 @@ function parseAction(name: string, text: string): FailpointAction {
 const configured: ReadonlyMap<FailpointName, FailpointAction> = Object.freeze(parseFailpoints(process.env.CAPSTAN_FAILPOINTS ?? ''));
 const hits = new Map<FailpointName, number>();
 
+/** False in every normal run: hooks test it first, so an unset variable costs no call and no await. */
+export const failpointsSet: boolean = configured.size > 0;
+
 /**
- * The hook: `await failpoint('name');`. Returns undefined unless the failpoint sleeps; a panic never
+ * The hook: `if (failpointsSet) await failpoint('name');`. Returns undefined unless the failpoint sleeps; a panic never
  * returns. Only hooks on paths that may stall take a sleep, so every hook awaits what it gets.
  */
 export function failpoint(name: FailpointName): Promise<void> | undefined {

@@ -23,7 +23,7 @@ import type { Logger } from '../logger.js';
 import type { Wal, WalRecord } from '../wal/index.js';
 import type { CommittedEntry, ConsensusLog } from './consensusLog.js';
 import { entryRecord, hardStateRecord, replayRecords, snapshotRecord } from './entryRecord.js';
-import { failpoint } from '../failpoints.js';
+import { failpoint, failpointsSet } from '../failpoints.js';
 
 export const raftErrors = {
   noLeader: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
@@ -242,9 +242,9 @@ export class RaftLog implements ConsensusLog {
       if (next === null) throw new Error('invariant: a snapshot install job without a snapshot');
       const m = next.message.snapshot!.metadata;
       this.opts.logger.info('installing snapshot from leader', { index: m.index, term: m.term, bytes: next.data.length });
-      await failpoint('raftBeforeApplySnap');
+      if (failpointsSet) await failpoint('raftBeforeApplySnap');
       await this.opts.snapshots.installState(next.data, m);
-      await failpoint('raftAfterApplySnap');
+      if (failpointsSet) await failpoint('raftAfterApplySnap');
       if (this.stopped) return;
       this.node.step(next.message);
       this.schedule();
@@ -348,17 +348,17 @@ export class RaftLog implements ConsensusLog {
     const rd = this.node.ready();
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
     const leader = this.isLeader;
-    if (leader && rd.messages.length > 0) await failpoint('raftBeforeLeaderSend');
+    if (failpointsSet && leader && rd.messages.length > 0) await failpoint('raftBeforeLeaderSend');
     if (leader) this.sendAll(rd.messages);
     const records: WalRecord[] = [];
     if (rd.snapshot) records.push(snapshotRecord(rd.snapshot.metadata));
     for (const e of rd.entries) records.push(entryRecord(e));
     if (rd.hardState) records.push(hardStateRecord(rd.hardState));
-    if (records.length > 0) await failpoint('raftBeforeSave');
-    if (rd.snapshot) await failpoint('raftBeforeSaveSnap');
+    if (failpointsSet && records.length > 0) await failpoint('raftBeforeSave');
+    if (failpointsSet && rd.snapshot) await failpoint('raftBeforeSaveSnap');
     if (records.length > 0) await this.opts.wal.append(records);
-    if (records.length > 0) await failpoint('raftAfterSave');
-    if (rd.snapshot) await failpoint('raftAfterSaveSnap');
+    if (failpointsSet && records.length > 0) await failpoint('raftAfterSave');
+    if (failpointsSet && rd.snapshot) await failpoint('raftAfterSaveSnap');
     if (rd.snapshot) {
       this.storage.applySnapshot({ data: new Uint8Array(0), metadata: rd.snapshot.metadata });
       this.confState = rd.snapshot.metadata.confState;
@@ -366,7 +366,7 @@ export class RaftLog implements ConsensusLog {
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
-    if (!leader && rd.messages.length > 0) await failpoint('raftBeforeFollowerSend');
+    if (failpointsSet && !leader && rd.messages.length > 0) await failpoint('raftBeforeFollowerSend');
     if (!leader) this.sendAll(rd.messages);
     for (const rs of rd.readStates) {
       const ctx = Buffer.from(rs.requestCtx).toString();
@@ -380,7 +380,7 @@ export class RaftLog implements ConsensusLog {
       const batch = rd.committedEntries.map((e) => toCommitted(e));
       this.enqueue(async () => {
         if (!this.apply) throw new Error('invariant: entries committed before the log was started');
-        await failpoint('raftAfterSaveBeforeApply');
+        if (failpointsSet) await failpoint('raftAfterSaveBeforeApply');
         await this.apply(batch);
         await this.maybeCompact();
       });
@@ -447,9 +447,9 @@ export class RaftLog implements ConsensusLog {
     if (applied > this.storage.lastIndex() || applied < this.storage.firstIndex()) return;
     const term = this.storage.term(applied);
     this.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
-    await failpoint('raftBeforeSaveSnap');
+    if (failpointsSet) await failpoint('raftBeforeSaveSnap');
     await this.opts.wal.append([snapshotRecord({ index: applied, term, confState: this.confState })]);
-    await failpoint('raftAfterSaveSnap');
+    if (failpointsSet) await failpoint('raftAfterSaveSnap');
     this.lastSnapshotIndex = applied;
     const compactTo = applied - this.opts.snapshotCatchupEntries;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);

@@ -7,7 +7,7 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { failpoint } from '../failpoints.js';
+import { failpoint, failpointsSet } from '../failpoints.js';
 import { fsyncDir, writeFully } from './durable-fs.js';
 import { WalClosedError, WalCorruptError, WalFailedError } from './errors.js';
 import { encodeRecords, RECORD_ALIGN, type WalRecord } from './record.js';
@@ -256,7 +256,7 @@ export class Wal {
       if (this.writeOffset % RECORD_ALIGN !== 0) throw new Error(`wal: write offset ${this.writeOffset} not aligned`);
       if (bytes.length > 0) {
         await writeFully(this.handle, bytes, this.writeOffset);
-        await failpoint('walBeforeSync');
+        if (failpointsSet) await failpoint('walBeforeSync');
         const t0 = process.hrtime.bigint();
         await this.handle.datasync();
         this.onFsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
@@ -295,10 +295,10 @@ export class Wal {
       await this.handle.sync();
       this.handleOpen = false;
       await this.handle.close();
-      await failpoint('walBeforeCut');
+      if (failpointsSet) await failpoint('walBeforeCut');
       await fs.rename(tmp, next.path);
       await fsyncDir(this.dir);
-      await failpoint('walAfterCut');
+      if (failpointsSet) await failpoint('walAfterCut');
     } catch (err) {
       await handle.close().catch(() => undefined);
       this.failure = new WalFailedError(err);
