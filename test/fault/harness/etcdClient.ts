@@ -217,6 +217,12 @@ export class MemberClient {
     return r.member.ID;
   }
 
+  /** Cluster.MemberList as this member knows it (not linearizable): the member IDs, decimal. */
+  async memberIds(timeoutMs = 2_000): Promise<string[]> {
+    const r = await this.unary<{ members: Array<{ ID: string }> }>(method(ClusterService, 'MemberList'), { linearizable: false }, timeoutMs);
+    return r.members.map((m) => m.ID);
+  }
+
   memberRemove(id: string, timeoutMs = 10_000): Promise<unknown> {
     return this.unary(method(ClusterService, 'MemberRemove'), { ID: id }, timeoutMs);
   }

@@ -265,18 +265,39 @@ export class FaultCluster {
     await this.kill(m);
     this.identities.delete(m.name);
     rmSync(m.options.dataDir, { recursive: true, force: true, maxRetries: 3 });
-    await leader.client.memberAdd([advertised]);
+    const newId = await leader.client.memberAdd([advertised]);
+    // The joining member finds itself by its peer URL in the membership a peer tells it: a peer that
+    // has not applied the removal yet would name the removed member, and the new one would stop.
+    await this.waitForMembership((ids) => ids.includes(newId) && !ids.includes(oldId), m);
     m.options = { ...m.options, state: 'existing' };
     await this.restart(m);
+  }
+
+  /** Waits (bounded) until every running member but `except` lists a membership `ok` accepts. */
+  private async waitForMembership(ok: (ids: string[]) => boolean, except: FaultMember): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (let n = 0; n < 150 && Date.now() < deadline; n++) {
+      const views = await Promise.all(this.members.filter((x) => x !== except && x.process.isRunning() && !x.paused)
+        .map((x) => x.client.memberIds().catch(() => [] as string[])));
+      if (views.every(ok)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('fault cluster: the members did not agree on the membership within 15 s');
   }
 
   /** Learns the member IDs not known yet (a replaced member's new one), once they serve. */
   async learnNewIdentities(): Promise<void> {
     for (const m of this.members) {
-      if (this.identities.has(m.name)) continue;
-      const status = await m.client.status(5_000);
-      if (status.header === null) throw new Error('invariant: Status without a header');
-      this.identities.set(m.name, status.header.member_id);
+      for (let attempt = 0; attempt < 20 && !this.identities.has(m.name); attempt++) {
+        try {
+          const status = await m.client.status(2_000);
+          if (status.header === null) throw new Error('invariant: Status without a header');
+          this.identities.set(m.name, status.header.member_id);
+        } catch (err) {
+          if (attempt === 19) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
     }
   }
 
