@@ -6,6 +6,7 @@
 // concurrent read sees a write txn entirely or not at all. Nothing reaches LevelDB until commit(),
 // which writes all applied changes and the consistent index in one atomic batch.
 
+import { failpoint, failpointsSet } from '../server/failpoints.js';
 import { Backend, BUCKETS } from './backend.js';
 import { Crc32c } from './crc32c.js';
 import { CorruptDataError, mvccErrors } from './errors.js';
@@ -548,14 +549,18 @@ export class MvccStore {
         const dels = entries
           .filter((e) => !c.keep.has(revisionId(decodeRevision(e.key))))
           .map((e) => ({ bucket: 'key' as const, key: e.key, value: null }));
+        if (failpointsSet && dels.length > 0) await failpoint('compactBeforeCommitBatch');
         if (dels.length > 0) await this.s.backend.writeDirect(dels);
+        if (failpointsSet && dels.length > 0) await failpoint('compactAfterCommitBatch');
       }
     } finally {
       await cur.close();
     }
+    if (failpointsSet) await failpoint('compactBeforeSetFinished');
     await this.s.backend.writeDirect([
       { bucket: 'meta', key: META_FINISHED_COMPACT, value: encodeRevision({ main: c.rev, sub: 0 }) },
     ]);
+    if (failpointsSet) await failpoint('compactAfterSetFinished');
     if (this.physicalPending === c) this.physicalPending = null;
   }
 
@@ -782,7 +787,9 @@ export class MvccStore {
 
   async defragment(): Promise<void> {
     await this.physicalChain;
+    if (failpointsSet) await failpoint('defragBeforeCompact');
     await this.s.backend.compactAll();
+    if (failpointsSet) await failpoint('defragAfterCompact');
   }
 
   /** Commit what was applied, let background compaction finish, and close the backend. */

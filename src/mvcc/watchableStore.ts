@@ -87,7 +87,8 @@ class WatcherImpl implements Watcher {
     readonly id: number,
     readonly opts: WatchOptions,
     readonly sink: WatchSink,
-    private readonly store: WatchableStore,
+    /** The store serving it; a snapshot install hands it to the store that replaces this one. */
+    public store: WatchableStore,
   ) {
     this.range = keyRange(Buffer.from(opts.key), Buffer.from(opts.rangeEnd));
     this.rangeId = `${opts.key.toString('hex')}:${opts.rangeEnd.toString('hex')}`;
@@ -124,6 +125,10 @@ export class WatchableStore {
   private syncedCount = 0;
   private catchUpsRunning = 0;
   private readonly catchUpQueue: WatcherImpl[] = [];
+  /** Every watcher not yet done, whatever its state: what handOver() moves. */
+  private readonly live = new Set<WatcherImpl>();
+  /** Watchers taken off this store by detachAll(), waiting for the next store's adopt(). */
+  private detached: WatcherImpl[] | null = null;
   /** Called when a sink throws; the watcher is cancelled. */
   onSinkError: (err: unknown, watcherId: number) => void = (err, id) => {
     console.error(`mvcc: watch sink ${id} threw; watcher cancelled`, err);
@@ -143,6 +148,14 @@ export class WatchableStore {
   watch(opts: WatchOptions, sink: WatchSink): Watcher {
     const w = new WatcherImpl(this.nextId++, opts, sink, this);
     const cur = this.source.currentRevision();
+    if (this.detached !== null) {
+      // A snapshot is replacing this store: the next store serves this watch from where it starts.
+      w.minRev = opts.startRevision === 0 ? cur + 1 : opts.startRevision;
+      w.state = 'unsynced';
+      this.detached.push(w);
+      return w;
+    }
+    this.live.add(w);
     if (opts.startRevision === 0 || opts.startRevision > cur) {
       w.minRev = opts.startRevision === 0 ? cur + 1 : opts.startRevision;
       this.addSynced(w);
@@ -203,6 +216,45 @@ export class WatchableStore {
   cancelWatcher(w: WatcherImpl): void {
     if (w.state === 'synced') this.removeSynced(w);
     w.state = 'done';
+    this.live.delete(w);
+  }
+
+  /**
+   * A snapshot is about to replace this store: every live watcher stops being served here (synced
+   * ones become unsynced at the revision they reached). adopt() on the new store takes them over.
+   */
+  detachAll(): void {
+    if (this.detached !== null) throw new Error('invariant: watchers detached twice');
+    this.detached = [];
+    for (const w of this.live) {
+      if (w.state === 'synced') {
+        this.removeSynced(w);
+        w.state = 'unsynced';
+      }
+      this.detached.push(w);
+    }
+    this.live.clear();
+    // Queued catch-ups never started here; the next store's adopt() starts them afresh.
+    for (const w of this.catchUpQueue.splice(0)) w.catchingUp = false;
+  }
+
+  /**
+   * Serves the watchers `previous` detached (etcd's watchableStore restore): each catches up from the
+   * revision it reached, through this store's history, so none misses the revisions the snapshot
+   * jumped over, and one below this store's compaction is cancelled with its compact revision.
+   */
+  adopt(previous: WatchableStore): void {
+    const moving = previous.detached;
+    if (moving === null) throw new Error('invariant: adopting watchers that were not detached');
+    previous.detached = [];
+    for (const w of moving) {
+      if (w.state === 'done') continue;
+      w.store = this;
+      this.live.add(w);
+      // A congested watcher waits for resume(); one still in the old store's catch-up loop is handed
+      // to this store's when that loop sees it moved.
+      if (w.state === 'unsynced') this.startCatchUp(w);
+    }
   }
 
   private addSynced(w: WatcherImpl): void {
@@ -235,7 +287,8 @@ export class WatchableStore {
   }
 
   private startCatchUp(w: WatcherImpl): void {
-    if (w.catchingUp) return;
+    // A detached store serves no one; restarting here would spin (the loop exits at once) forever.
+    if (w.catchingUp || this.detached !== null) return;
     w.catchingUp = true;
     if (this.catchUpsRunning >= MAX_CONCURRENT_CATCH_UPS) {
       this.catchUpQueue.push(w);
@@ -248,14 +301,16 @@ export class WatchableStore {
     this.catchUpsRunning++;
     this.catchUp(w)
       .catch((e: unknown) => {
+        // A watcher handed to another store: this store's history may be closed under the read.
+        if (w.store !== this || this.detached !== null) return;
         this.cancelWatcher(w);
         this.onSinkError(e, w.id);
       })
       .finally(() => {
         this.catchUpsRunning--;
         w.catchingUp = false;
-        // resume() may have arrived while the task was winding down.
-        if (w.state === 'unsynced') this.startCatchUp(w);
+        // resume() may have arrived while the task was winding down, or the watcher moved stores.
+        if (w.state === 'unsynced' && w.store.live.has(w)) w.store.startCatchUp(w);
         this.startQueuedCatchUp();
       });
   }
@@ -264,7 +319,7 @@ export class WatchableStore {
     while (this.catchUpsRunning < MAX_CONCURRENT_CATCH_UPS && this.catchUpQueue.length > 0) {
       const next = this.catchUpQueue.shift()!;
       if (!next.catchingUp) throw new Error(`invariant: queued watcher ${next.id} is not marked as catching up`);
-      if (next.state === 'unsynced') this.runCatchUp(next);
+      if (next.state === 'unsynced' && next.store === this && this.detached === null) this.runCatchUp(next);
       else next.catchingUp = false; // cancelled or congested while it waited
     }
   }
@@ -272,7 +327,7 @@ export class WatchableStore {
   private async catchUp(w: WatcherImpl): Promise<void> {
     // Yield first so watch() returns before any callback runs.
     await Promise.resolve();
-    for (let rounds = 0; w.state === 'unsynced'; rounds++) {
+    for (let rounds = 0; w.state === 'unsynced' && w.store === this && this.detached === null; rounds++) {
       const compactRev = this.source.compactRevision();
       if (w.minRev < compactRev) {
         w.state = 'done';
@@ -291,11 +346,12 @@ export class WatchableStore {
         return;
       }
       const { batches, nextRev } = await this.source.readHistory(w.minRev, cur, this.historyChunk);
+      if (w.store !== this || this.detached !== null) return;
       if (nextRev <= w.minRev) throw new Error(`mvcc: history read made no progress at ${w.minRev}`);
       // A compaction that ran during the read may have removed part of what we were reading.
       if (w.minRev < this.source.compactRevision()) continue;
       for (const b of batches) {
-        if (w.state !== 'unsynced') return;
+        if (w.state !== 'unsynced' || w.store !== this || this.detached !== null) return;
         const evs = w.select(b.events, false);
         if (w.opts.prevKv) {
           for (const ev of evs) {
@@ -303,7 +359,7 @@ export class WatchableStore {
             ev.prevKv = isCreate ? null : await this.source.kvAt(ev.kv.key, ev.kv.modRevision - 1);
           }
         }
-        if (w.state !== 'unsynced') return;
+        if (w.state !== 'unsynced' || w.store !== this || this.detached !== null) return;
         if (evs.length > 0 && w.sink.ready?.() === false) {
           w.state = 'congested'; // minRev stays at b.rev: these events are read again after resume()
           return;

@@ -18,6 +18,7 @@ import { applyAuthRequest, type AuthApplyResults, isAuthRequest } from './auth/a
 import { authStoreOf } from './auth/registry.js';
 import { checkAppliedRevision } from './auth/requestAuth.js';
 import type { PendingRequests } from './pendingRequests.js';
+import { failpoint, failpointsSet } from './failpoints.js';
 import { decodeInternalRaftRequest } from './proto/codec.js';
 import * as convert from './proto/convert.js';
 import type * as pb from './proto/messages.js';
@@ -94,7 +95,9 @@ export class Applier {
     for (const o of outcomes) {
       this.pending.trigger(o.id, o.ok ? { ok: true, value: o.value } : { ok: false, error: o.error });
     }
+    if (failpointsSet) await failpoint('applyBeforeBackendCommit');
     await this.store.commit();
+    if (failpointsSet) await failpoint('applyAfterBackendCommit');
   }
 
   private async applyOne(request: pb.InternalRaftRequest): Promise<ApplyResults[ApplyKind] | undefined> {

@@ -5,6 +5,7 @@ import { logConfigWarnings, resolveCommandLine } from './config/cli.js';
 import type { Config } from './config/config.js';
 import { createGrpcServer, grpcEngineFromEnv } from './grpc/grpcServer.js';
 import type { RpcObserver } from './grpc/unary.js';
+import { activeFailpoints } from './failpoints.js';
 import { createLogger } from './logger.js';
 import { Member } from './member.js';
 import { createMetricsServer } from './metricsServer.js';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
 async function run(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel, outputs: config.logOutputs });
   logConfigWarnings(logger, config);
+  if (activeFailpoints().length > 0) logger.warn('failpoints are set (CAPSTAN_FAILPOINTS)', { failpoints: activeFailpoints().join(',') });
   const fatal = (error: Error): never => logger.fatal('capstan cannot continue', { error: error.message, stack: error.stack ?? '' });
   const metrics = createMetricsServer(config, logger);
   const member = await Member.open(

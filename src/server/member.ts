@@ -533,9 +533,13 @@ export class Member implements MemberContext {
 
   /** Replaces the store with the leader's state (a follower too far behind), keeping everything else. */
   private async installSnapshot(data: Uint8Array, index: number): Promise<void> {
-    await this.store.close();
+    const previous = this.store;
+    // Open watches move to the new store and catch up through its history (etcd #15271).
+    previous.watchable.detachAll();
+    await previous.close();
     await installStoreState(this.dirs.db, data);
     this.store = await MvccStore.open(this.dirs.db);
+    this.store.watchable.adopt(previous.watchable);
     if (this.store.consistentIndex !== index) {
       throw new Error(`invariant: snapshot for index ${index} holds a store at index ${this.store.consistentIndex}`);
     }

@@ -25,6 +25,7 @@ import type { CommittedEntry, ConsensusLog } from './consensusLog.js';
 import { entryRecord, hardStateRecord, replayRecords, snapshotRecord } from './entryRecord.js';
 import { checkStoreWithinLog } from './startupChecks.js';
 import { purgeableSegments, WalPositions } from './walRetention.js';
+import { failpoint, failpointsSet } from '../failpoints.js';
 
 export const raftErrors = {
   noLeader: () => new EtcdError(GrpcCode.UNAVAILABLE, 'etcdserver: no leader'),
@@ -110,6 +111,10 @@ export class RaftLog implements ConsensusLog {
   private hardStateWrittenSeq: number | null = null;
   /** The first WAL record a restart needs, as of the newest snapshot marker the store durably reached. */
   private walKeepFrom = 0;
+  /** The newest snapshot received for install: raft only learns of it once the store holds it. */
+  private installingIndex = 0;
+  /** The snapshot the queued install job will install: only the newest waits, never a backlog. */
+  private nextInstall: { message: Message; data: Uint8Array } | null = null;
 
   constructor(private readonly opts: RaftLogOptions) {
     this.storage = new MemoryStorage();
@@ -247,6 +252,12 @@ export class RaftLog implements ConsensusLog {
 
   private receiveSnapshot(message: Message, data: Uint8Array | null): void {
     const meta = message.snapshot!.metadata;
+    if (meta.index > this.committedIndex && meta.index <= this.installingIndex) {
+      // The leader resends while we install (raft here has not seen the first copy yet, so it still
+      // looks behind): the install under way answers for this one. Queueing each copy held the whole
+      // store in memory once per resend and kept a slow installer behind for good (etcd #18055).
+      return;
+    }
     const useful = meta.index > this.committedIndex && meta.index > this.opts.snapshots.appliedIndex();
     if (!useful || data === null) {
       // Raft answers a stale snapshot with its own progress; nothing to install.
@@ -254,11 +265,23 @@ export class RaftLog implements ConsensusLog {
       this.schedule();
       return;
     }
-    this.opts.logger.info('installing snapshot from leader', { index: meta.index, term: meta.term, bytes: data.length });
+    this.installingIndex = meta.index;
+    // A newer snapshot replaces one still waiting: while writes go on, the leader sends a newer one on
+    // every probe, and installing each in turn never ends when installs are slow.
+    const jobQueued = this.nextInstall !== null;
+    this.nextInstall = { message, data };
+    if (jobQueued) return;
     this.enqueue(async () => {
-      await this.opts.snapshots.installState(data, meta);
+      const next = this.nextInstall;
+      this.nextInstall = null;
+      if (next === null) throw new Error('invariant: a snapshot install job without a snapshot');
+      const m = next.message.snapshot!.metadata;
+      this.opts.logger.info('installing snapshot from leader', { index: m.index, term: m.term, bytes: next.data.length });
+      if (failpointsSet) await failpoint('raftBeforeApplySnap');
+      await this.opts.snapshots.installState(next.data, m);
+      if (failpointsSet) await failpoint('raftAfterApplySnap');
       if (this.stopped) return;
-      this.node.step(message);
+      this.node.step(next.message);
       this.schedule();
     });
   }
@@ -380,6 +403,7 @@ export class RaftLog implements ConsensusLog {
     const rd = this.node.ready();
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
     const leader = this.isLeader;
+    if (failpointsSet && leader && rd.messages.length > 0) await failpoint('raftBeforeLeaderSend');
     if (leader) this.sendAll(rd.messages);
     // Committed entries already in the WAL can be applied while this Ready is written (etcd applies
     // in parallel with its WAL save); those arriving in this very Ready wait for it.
@@ -392,6 +416,8 @@ export class RaftLog implements ConsensusLog {
     if (rd.snapshot) records.push(snapshotRecord(rd.snapshot.metadata));
     for (const e of rd.entries) records.push(entryRecord(e));
     if (rd.hardState) records.push(hardStateRecord(rd.hardState));
+    if (failpointsSet && records.length > 0) await failpoint('raftBeforeSave');
+    if (failpointsSet && rd.snapshot) await failpoint('raftBeforeSaveSnap');
     // Seqs are assigned when append() is called, in call order.
     const firstSeq = this.opts.wal.nextRecordSeq;
     const sync = rd.mustSync || rd.snapshot !== undefined;
@@ -402,6 +428,8 @@ export class RaftLog implements ConsensusLog {
     if (rd.hardState) this.hardStateWrittenSeq = firstSeq + records.length - 1;
     const durableHardState = this.hardStateWrittenSeq;
     if (records.length > 0) await this.opts.wal.append(records, { sync });
+    if (failpointsSet && records.length > 0) await failpoint('raftAfterSave');
+    if (failpointsSet && rd.snapshot) await failpoint('raftAfterSaveSnap');
     // A synced append makes every record before it durable too, an unsynced hard state included.
     if (sync && durableHardState !== null) this.walPositions.noteDurableHardState(durableHardState);
     if (rd.snapshot) {
@@ -411,6 +439,7 @@ export class RaftLog implements ConsensusLog {
     }
     if (rd.entries.length > 0) this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (failpointsSet && !leader && rd.messages.length > 0) await failpoint('raftBeforeFollowerSend');
     if (!leader) this.sendAll(rd.messages);
     for (const rs of rd.readStates) {
       const ctx = Buffer.from(rs.requestCtx).toString();
@@ -425,6 +454,7 @@ export class RaftLog implements ConsensusLog {
     const batch = entries.map((e) => toCommitted(e));
     this.enqueue(async () => {
       if (!this.apply) throw new Error('invariant: entries committed before the log was started');
+      if (failpointsSet) await failpoint('raftAfterSaveBeforeApply');
       await this.apply(batch);
       await this.maybeCompact();
       await this.maybePurgeWal();
@@ -490,10 +520,12 @@ export class RaftLog implements ConsensusLog {
     if (applied > this.storage.lastIndex() || applied < this.storage.firstIndex()) return;
     const term = this.storage.term(applied);
     this.storage.createSnapshot(applied, this.confState, new Uint8Array(0));
+    if (failpointsSet) await failpoint('raftBeforeSaveSnap');
     const markerSeq = this.opts.wal.nextRecordSeq;
     const durableHardState = this.hardStateWrittenSeq;
     await this.opts.wal.append([snapshotRecord({ index: applied, term, confState: this.confState })]);
     if (durableHardState !== null) this.walPositions.noteDurableHardState(durableHardState);
+    if (failpointsSet) await failpoint('raftAfterSaveSnap');
     this.lastSnapshotIndex = applied;
     const compactTo = applied - this.opts.snapshotCatchupEntries;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo);

@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fdatasync, fsyncDir, readWholeSync, writeFullySync } from './durable-fs.js';
+import { failpoint, failpointsSet } from '../failpoints.js';
 import { WalClosedError, WalCorruptError, WalFailedError } from './errors.js';
 import { encodeRecords, RECORD_ALIGN, type WalRecord } from './record.js';
 import { scanSegment } from './segment-scan.js';
@@ -261,6 +262,7 @@ export class Wal {
         // which waits for the disk, is the part worth a thread-pool round trip.
         writeFullySync(this.handle.fd, bytes, this.writeOffset);
         if (batch.some((op) => op.sync)) {
+          if (failpointsSet) await failpoint('walBeforeSync');
           const t0 = process.hrtime.bigint();
           await fdatasync(this.handle.fd);
           this.onFsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
@@ -300,8 +302,10 @@ export class Wal {
       await this.handle.sync();
       this.handleOpen = false;
       await this.handle.close();
+      if (failpointsSet) await failpoint('walBeforeCut');
       await fs.rename(tmp, next.path);
       await fsyncDir(this.dir);
+      if (failpointsSet) await failpoint('walAfterCut');
     } catch (err) {
       await handle.close().catch(() => undefined);
       this.failure = new WalFailedError(err);

@@ -1,5 +1,5 @@
 import grpc from '@grpc/grpc-js';
-import { KVService, LeaseService, MaintenanceService, WatchService } from '../../../src/server/proto/load.js';
+import { ClusterService, KVService, LeaseService, MaintenanceService, WatchService } from '../../../src/server/proto/load.js';
 import type {
   KeyValue,
   RequestOp,
@@ -169,6 +169,71 @@ export class MemberClient {
     const r = await this.unary<{ hash: number; hash_revision: string }>(method(MaintenanceService, 'HashKV'), { revision: String(revision) }, timeoutMs);
     if (Number(r.hash_revision) !== revision) throw new Error(`HashKV at ${revision} answered for ${r.hash_revision}`);
     return r.hash;
+  }
+
+  /**
+   * A range at an old revision, alone or as the only op of a txn (etcd #18667 is about the two
+   * disagreeing). Throws the server's error (e.g. "required revision has been compacted").
+   */
+  async rangeAt(key: string, rangeEnd: string, revision: number, inTxn: boolean): Promise<KvView[]> {
+    const request = { ...rangeRequest(key, rangeEnd), revision: String(revision) };
+    if (!inTxn) {
+      const r = await this.unary<{ kvs: KeyValue[] }>(method(KVService, 'Range'), request);
+      return r.kvs.map(toKvView);
+    }
+    const r = await this.unary<{ succeeded: boolean; responses: ResponseOp[] }>(method(KVService, 'Txn'), {
+      compare: [], success: [{ request_range: request, request: 'request_range' }], failure: [],
+    });
+    const only = r.responses[0];
+    if (r.responses.length !== 1 || only?.response !== 'response_range') throw new Error('invariant: a one-range txn answered without its range');
+    return only.response_range.kvs.map(toKvView);
+  }
+
+  /** One LeaseKeepAlive round on a fresh stream: the TTL the lease has again (0: it is gone). */
+  keepAliveOnce(id: number, timeoutMs = this.timeoutMs): Promise<number> {
+    const def = method(LeaseService, 'LeaseKeepAlive');
+    const call = this.client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, new grpc.Metadata(), { deadline: Date.now() + timeoutMs });
+    return new Promise<number>((resolve, reject) => {
+      call.on('data', (r: { TTL: string }) => {
+        resolve(Number(r.TTL));
+        call.cancel();
+      });
+      call.on('error', (err) => reject(err));
+      call.on('end', () => reject(new Error('keep-alive stream ended without an answer')));
+      call.write({ ID: String(id) });
+    });
+  }
+
+  /** LeaseTimeToLive: the remaining TTL, -1 when the lease does not exist. */
+  async leaseTtl(id: number, timeoutMs = this.timeoutMs): Promise<number> {
+    const r = await this.unary<{ TTL: string }>(method(LeaseService, 'LeaseTimeToLive'), { ID: String(id), keys: false }, timeoutMs);
+    return Number(r.TTL);
+  }
+
+  /** Cluster.MemberAdd: the new member's ID (decimal). */
+  async memberAdd(peerUrls: string[], timeoutMs = 10_000): Promise<string> {
+    const r = await this.unary<{ member: { ID: string } | null }>(method(ClusterService, 'MemberAdd'), { peerURLs: peerUrls, isLearner: false }, timeoutMs);
+    if (r.member === null) throw new Error('invariant: MemberAdd answered without the member');
+    return r.member.ID;
+  }
+
+  /** Cluster.MemberList as this member knows it (not linearizable): the member IDs, decimal. */
+  async memberIds(timeoutMs = 2_000): Promise<string[]> {
+    const r = await this.unary<{ members: Array<{ ID: string }> }>(method(ClusterService, 'MemberList'), { linearizable: false }, timeoutMs);
+    return r.members.map((m) => m.ID);
+  }
+
+  memberRemove(id: string, timeoutMs = 10_000): Promise<unknown> {
+    return this.unary(method(ClusterService, 'MemberRemove'), { ID: id }, timeoutMs);
+  }
+
+  /** Maintenance.MoveLeader, sent to the current leader. */
+  moveLeader(targetId: string, timeoutMs = 10_000): Promise<unknown> {
+    return this.unary(method(MaintenanceService, 'MoveLeader'), { targetID: targetId }, timeoutMs);
+  }
+
+  defragment(timeoutMs = 30_000): Promise<unknown> {
+    return this.unary(method(MaintenanceService, 'Defragment'), {}, timeoutMs);
   }
 
   compact(revision: number): Promise<unknown> {

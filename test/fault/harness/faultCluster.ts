@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ephemeralPort, type MemberOptions, type MemberProcess, startMember } from '../../support/processes.js';
 import { MemberClient } from './etcdClient.js';
@@ -13,7 +14,8 @@ import { socketOwner } from './socketOwner.js';
 
 export interface FaultMember {
   readonly name: string;
-  readonly options: MemberOptions;
+  /** How the member starts; a restart with a new environment keeps it for later restarts too. */
+  options: MemberOptions;
   process: MemberProcess;
   readonly proxy: PeerProxy | null;
   readonly client: MemberClient;
@@ -26,6 +28,8 @@ export interface FaultClusterOptions {
   requestTimeoutMs: number;
   extraArgs?: readonly string[];
   readyTimeoutMs?: number;
+  /** Environment of one member's process by name (e.g. CAPSTAN_FAILPOINTS for one member only). */
+  envFor?: (name: string) => Record<string, string> | undefined;
 }
 
 const START_ATTEMPTS = 3;
@@ -77,6 +81,7 @@ export class FaultCluster {
           peerPort: await ephemeralPort(),
           initialClusterToken: 'capstan-fault',
           extraArgs: [...(options.extraArgs ?? [])],
+          ...(options.envFor?.(name) ? { env: options.envFor(name) } : {}),
         },
       });
     }
@@ -181,9 +186,13 @@ export class FaultCluster {
     await m.process.kill('SIGKILL');
   }
 
-  /** Starts a killed member again on its data dir and ports; does not wait until it serves. */
-  async restart(m: FaultMember): Promise<void> {
+  /**
+   * Starts a killed member again on its data dir and ports; does not wait until it serves. `env`
+   * replaces the environment it started with, from now on (a failpoint crash restarts without it).
+   */
+  async restart(m: FaultMember, env?: Record<string, string>): Promise<void> {
     if (m.process.isRunning()) throw new Error(`invariant: restarting ${m.name}, which is running`);
+    if (env !== undefined) m.options = { ...m.options, env };
     m.process = await startMember('capstan', { ...m.options, wait: false, readyTimeoutMs: this.readyTimeoutMs });
   }
 
@@ -219,7 +228,77 @@ export class FaultCluster {
     await Promise.all(this.members.map((m) => m.process.waitReady()));
     const gone = this.members.filter((m) => !m.process.isRunning());
     if (gone.length > 0) throw new Error(`fault cluster: ${gone.map((m) => m.name).join(', ')} exited right after restarting; see their logs`);
+    await this.learnNewIdentities();
     await this.waitForLeader();
+  }
+
+  /**
+   * Restarts `m` armed with a failpoint (CAPSTAN_FAILPOINTS=spec) after a kill -9, and waits up to
+   * `waitMs` for it to crash there (etcd's robustness failpoints). Resolves whether it did; either way
+   * the member is down afterwards and its later restarts run without the failpoint.
+   */
+  async crashAt(m: FaultMember, spec: string, waitMs: number): Promise<boolean> {
+    await this.kill(m);
+    const plain = m.options.env ?? {};
+    await this.restart(m, { ...plain, CAPSTAN_FAILPOINTS: spec });
+    m.options = { ...m.options, env: plain };
+    const exited = await Promise.race([m.process.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), waitMs))]);
+    if (!exited) await this.kill(m);
+    return exited && m.process.logs().includes(`failpoint ${spec.split('=')[0]!} panic`);
+  }
+
+  /**
+   * Removes follower `m` from the cluster through `leader` and adds it back as a new member on the
+   * same URLs with an empty data dir (etcd's member replace): it rejoins, with a new member ID, and
+   * catches up from the leader's log or a snapshot. Does not wait until it serves.
+   */
+  async replace(m: FaultMember, leader: FaultMember): Promise<void> {
+    if (m === leader) throw new Error('invariant: replacing the leader');
+    const status = await m.client.status(2_000);
+    const oldId = status.header?.member_id;
+    if (oldId === undefined) throw new Error('invariant: Status without a header');
+    const advertised = m.options.initialCluster?.split(',').find((e) => e.startsWith(`${m.name}=`))?.slice(m.name.length + 1);
+    if (advertised === undefined) throw new Error(`invariant: ${m.name} is not in its own --initial-cluster`);
+    await leader.client.memberRemove(oldId);
+    // A removed member stops by itself once it learns of it; a member that has not learned yet is stopped.
+    await Promise.race([m.process.exited, new Promise((r) => setTimeout(r, 5_000))]);
+    await this.kill(m);
+    this.identities.delete(m.name);
+    rmSync(m.options.dataDir, { recursive: true, force: true, maxRetries: 3 });
+    const newId = await leader.client.memberAdd([advertised]);
+    // The joining member finds itself by its peer URL in the membership a peer tells it: a peer that
+    // has not applied the removal yet would name the removed member, and the new one would stop.
+    await this.waitForMembership((ids) => ids.includes(newId) && !ids.includes(oldId), m);
+    m.options = { ...m.options, state: 'existing' };
+    await this.restart(m);
+  }
+
+  /** Waits (bounded) until every running member but `except` lists a membership `ok` accepts. */
+  private async waitForMembership(ok: (ids: string[]) => boolean, except: FaultMember): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (let n = 0; n < 150 && Date.now() < deadline; n++) {
+      const views = await Promise.all(this.members.filter((x) => x !== except && x.process.isRunning() && !x.paused)
+        .map((x) => x.client.memberIds().catch(() => [] as string[])));
+      if (views.every(ok)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('fault cluster: the members did not agree on the membership within 15 s');
+  }
+
+  /** Learns the member IDs not known yet (a replaced member's new one), once they serve. */
+  async learnNewIdentities(): Promise<void> {
+    for (const m of this.members) {
+      for (let attempt = 0; attempt < 20 && !this.identities.has(m.name); attempt++) {
+        try {
+          const status = await m.client.status(2_000);
+          if (status.header === null) throw new Error('invariant: Status without a header');
+          this.identities.set(m.name, status.header.member_id);
+        } catch (err) {
+          if (attempt === 19) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+    }
   }
 
   async stop(): Promise<void> {

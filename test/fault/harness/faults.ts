@@ -1,3 +1,4 @@
+import type { FailpointName } from '../../../src/server/failpoints.js';
 import { rng } from '../linearizability/simulatedHistory.js';
 import type { RunClock } from './clock.js';
 import type { FaultCluster, FaultMember } from './faultCluster.js';
@@ -16,12 +17,29 @@ export type FaultKind =
   | 'pause-follower'
   | 'partition-leader'
   | 'partition-follower'
-  | 'delay-peers';
+  | 'delay-peers'
+  | 'failpoint-crash'
+  | 'snapshot-follower'
+  | 'replace-follower';
 
-export const SINGLE_MEMBER_FAULTS: readonly FaultKind[] = ['kill-leader', 'pause-leader'];
+export const SINGLE_MEMBER_FAULTS: readonly FaultKind[] = ['kill-leader', 'pause-leader', 'failpoint-crash'];
 export const CLUSTER_FAULTS: readonly FaultKind[] = [
   'kill-leader', 'kill-follower', 'kill-majority', 'kill-all', 'pause-leader', 'pause-follower', 'partition-leader', 'partition-follower', 'delay-peers',
+  'failpoint-crash', 'snapshot-follower', 'replace-follower',
 ];
+
+/** Where failpoint-crash makes a member panic (src/server/failpoints.ts); the Nth hit, N from the seed. */
+export const CRASH_FAILPOINTS: readonly FailpointName[] = [
+  'raftBeforeSave', 'raftAfterSave', 'raftBeforeLeaderSend', 'raftBeforeFollowerSend', 'raftAfterSaveBeforeApply',
+  'applyBeforeBackendCommit', 'applyAfterBackendCommit', 'walBeforeSync', 'raftBeforeSaveSnap', 'raftAfterSaveSnap',
+  'raftBeforeApplySnap', 'raftAfterApplySnap',
+];
+
+/** The member flags a run with snapshot-follower needs: a log the leader compacts within seconds. */
+export const SNAPSHOT_MEMBER_ARGS: readonly string[] = ['--snapshot-count=100', '--experimental-snapshot-catchup-entries=20'];
+
+/** How long snapshot-follower keeps the follower cut off, at most, waiting for the leader to send it a snapshot. */
+const SNAPSHOT_WAIT_MS = 12_000;
 
 export interface FaultRecord {
   kind: FaultKind;
@@ -63,7 +81,13 @@ export async function runFaults(cluster: FaultCluster, o: FaultScheduleOptions):
       case 'kill-leader': case 'pause-leader': case 'partition-leader':
         targets = leader === null ? [] : [leader];
         break;
-      case 'kill-follower': case 'pause-follower': case 'partition-follower': {
+      case 'failpoint-crash': {
+        const all = cluster.members.filter((m) => m.process.isRunning());
+        const t = all[Math.floor(random() * all.length)];
+        targets = t === undefined ? [] : [t];
+        break;
+      }
+      case 'kill-follower': case 'pause-follower': case 'partition-follower': case 'snapshot-follower': case 'replace-follower': {
         const f = pickFollower();
         targets = f === undefined ? [] : [f];
         break;
@@ -87,7 +111,37 @@ export async function runFaults(cluster: FaultCluster, o: FaultScheduleOptions):
       continue;
     }
     o.log(`${record.injectedAt.toFixed(0)} ms: ${kind} ${record.targets.join(',')} for ${hold.toFixed(0)} ms`);
-    if (kind.startsWith('kill')) await Promise.all(targets.map((t) => cluster.kill(t)));
+    if (kind === 'failpoint-crash') {
+      const name = CRASH_FAILPOINTS[Math.floor(random() * CRASH_FAILPOINTS.length)]!;
+      const spec = `${name}=${1 + Math.floor(random() * 30)}*panic`;
+      const crashed = await cluster.crashAt(targets[0]!, spec, hold + 2_000);
+      record.note = `${spec}: ${crashed ? 'crashed there' : 'not reached, killed'}`;
+      o.log(`  ${record.note}`);
+    } else if (kind === 'snapshot-follower') {
+      const count = (text: string): number => cluster.members.reduce((n, m) => n + m.process.logs().split(text).length - 1, 0);
+      const compactions = count('compacted raft log');
+      cluster.isolate(targets[0]!);
+      // Cut off until the others have compacted their logs twice past it: once healed, the leader
+      // can only catch it up with a snapshot.
+      const deadline = Date.now() + SNAPSHOT_WAIT_MS;
+      for (let n = 0; n < 100 && Date.now() < deadline && count('compacted raft log') < compactions + 2 * (cluster.members.length - 1); n++) await sleep(250);
+      const sent = count('sending snapshot to follower');
+      await cluster.recoverAll();
+      for (let n = 0; n < 20 && count('sending snapshot to follower') === sent; n++) await sleep(250);
+      record.note = count('sending snapshot to follower') > sent ? 'caught up by snapshot' : 'caught up without a snapshot (too little traffic)';
+      o.log(`  ${record.note}`);
+    } else if (kind === 'replace-follower') {
+      const leader = await cluster.leader();
+      if (leader === null || leader === targets[0]) record.note = 'skipped: no leader, or the target leads now';
+      else {
+        try {
+          await cluster.replace(targets[0]!, leader);
+        } catch (err) {
+          record.note = `replace failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+          throw Object.assign(new Error(`fault ${kind} on ${record.targets.join(',')}: ${record.note}`), { records });
+        }
+      }
+    } else if (kind.startsWith('kill')) await Promise.all(targets.map((t) => cluster.kill(t)));
     else if (kind.startsWith('pause')) for (const t of targets) cluster.pause(t);
     else if (kind.startsWith('partition')) for (const t of targets) cluster.isolate(t);
     else for (const t of targets) t.proxy?.setMode({ kind: 'delay', delayMs: Math.round(between([20, 200])) });

@@ -7,7 +7,7 @@ import { checkRecording, type Recording, type RecordingCheck } from './checkReco
 import { RunClock } from './clock.js';
 import type { MemberClient } from './etcdClient.js';
 import { FaultCluster } from './faultCluster.js';
-import { CLUSTER_FAULTS, type FaultKind, type FaultRecord, runFaults, SINGLE_MEMBER_FAULTS } from './faults.js';
+import { CLUSTER_FAULTS, type FaultKind, type FaultRecord, runFaults, SINGLE_MEMBER_FAULTS, SNAPSHOT_MEMBER_ARGS } from './faults.js';
 import { KEY_PREFIX, PREFIX_END, runClient } from './workload.js';
 import { WatchRecorder } from './watchRecorder.js';
 
@@ -82,7 +82,10 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(path.join(parent, `capstan-fault-s${o.seed}-m${o.members}-`));
   const clock = new RunClock();
-  const cluster = await FaultCluster.start({ size: o.members, baseDir: dir, requestTimeoutMs: o.requestTimeoutMs, extraArgs: o.memberArgs ?? [] });
+  const kinds = o.faults ?? (o.members === 1 ? SINGLE_MEMBER_FAULTS : CLUSTER_FAULTS);
+  // snapshot-follower needs a leader that compacts its log within seconds, unless told otherwise.
+  const snapshotArgs = kinds.includes('snapshot-follower') && !(o.memberArgs ?? []).some((a) => a.startsWith('--snapshot-count')) ? SNAPSHOT_MEMBER_ARGS : [];
+  const cluster = await FaultCluster.start({ size: o.members, baseDir: dir, requestTimeoutMs: o.requestTimeoutMs, extraArgs: [...snapshotArgs, ...(o.memberArgs ?? [])] });
   const recorders: WatchRecorder[] = [];
   let recording: Recording | null = null;
   let faults: FaultRecord[] = [];
@@ -115,7 +118,6 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
       seed: o.seed, clientId: c, client: memberFor(c), clock, endAt, history, nextId: () => nextId++,
       thinkMs: 40, backoffMs: 100, maxOperations: 100_000,
     }));
-    const kinds = o.faults ?? (o.members === 1 ? SINGLE_MEMBER_FAULTS : CLUSTER_FAULTS);
     faults = await runFaults(cluster, { seed: o.seed, kinds, clock, endAt, restMs: [500, 2_000], holdMs: [300, 2_500], log });
     await Promise.all(clients);
     await cluster.recoverAll();
@@ -176,7 +178,7 @@ export async function runOnce(o: RunOptions): Promise<RunReport> {
 }
 
 export function summarize(r: RunReport): string {
-  const faults = r.faults.map((f) => `${f.kind}${f.targets.length ? `(${f.targets.join(',')})` : ''}`).join(' ');
+  const faults = r.faults.map((f) => `${f.kind}${f.targets.length ? `(${f.targets.join(',')}${f.kind === 'failpoint-crash' && f.note ? ` ${f.note.split(':')[0]!}` : ''})` : ''}`).join(' ');
   return `seed ${r.seed}, ${r.members} member(s): ${r.check.operations} ops (ok ${r.outcomes.ok}, failed ${r.outcomes.error}, unknown ${r.outcomes.unknown}), ` +
     `revisions ${r.initialRevision}..${r.finalRevision}, checked ${r.check.checkedOperations} after patching ` +
     `(resolved ${r.check.patch.resolvedWrites}, dropped ${r.check.patch.droppedWrites} writes/${r.check.patch.droppedReads} reads, ${r.check.patch.stillUnknown} unknown), ` +
