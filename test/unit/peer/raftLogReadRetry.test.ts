@@ -3,27 +3,9 @@
 // linearizable reads until the request timeout: like etcd (readIndexRetryTime), the round asks again
 // every 500 ms under a fresh context, and an answer to any of its contexts serves it.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConfChangeType, encodeConfChange, EntryType, makeMessage, MessageType, type Entry, type Message } from '../../../src/raft/index.js';
-import { RaftLog } from '../../../src/server/log/raftLog.js';
-import { createNopLogger } from '../../../src/server/logger.js';
-import { Wal } from '../../../src/server/wal/index.js';
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-const founding = (ids: readonly bigint[]): Entry[] =>
-  ids.map((nodeId, i) => ({
-    term: 1,
-    index: i + 1,
-    type: EntryType.EntryConfChange,
-    data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId, context: new Uint8Array(0) }),
-  }));
+import { describe, expect, it } from 'vitest';
+import { makeMessage, MessageType, type Message } from '../../../src/raft/index.js';
+import { foundingEntries, openTestRaftLog } from './raftLogSupport.js';
 
 const until = async (what: () => boolean, ms: number): Promise<void> => {
   const deadline = Date.now() + ms;
@@ -35,40 +17,12 @@ const until = async (what: () => boolean, ms: number): Promise<void> => {
 
 describe('RaftLog ReadIndex rounds', () => {
   it('ask the leader again when a request or its answer is lost', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'capstan-read-retry-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const opened = await Wal.open(path.join(dir, 'wal'));
-    cleanups.push(() => opened.wal.close());
-    const sent: Message[] = [];
-    const log = new RaftLog({
-      id: 1n,
-      wal: opened.wal,
-      walRecords: opened.records,
-      walFirstRecordSeq: opened.firstRecordSeq,
-      maxWals: 5,
-      storeApplied: 0,
-      storeTerm: 0,
-      bootstrap: founding([1n, 2n, 3n]),
-      heartbeatMs: 100,
+    const { log, sent } = await openTestRaftLog({
+      bootstrap: foundingEntries([1n, 2n, 3n]),
       // Long enough that this follower never campaigns during the test.
       electionTimeoutMs: 60_000,
-      preVote: true,
-      snapshotCount: 10_000,
-      snapshotCatchupEntries: 5_000,
       requestTimeoutMs: 30_000,
-      sender: { send: (ms) => sent.push(...ms), sendSnapshot: (_m, _d, done) => done(false) },
-      snapshots: {
-        exportState: async () => ({ data: new Uint8Array(0), index: 0, term: 0 }),
-        installState: async () => {},
-        appliedIndex: () => 3,
-        persist: async () => {},
-      },
-      logger: createNopLogger(),
-      onFatal: (e) => {
-        throw e;
-      },
     });
-    cleanups.push(() => log.stop());
     await log.start(async () => {});
     log.step(makeMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 2, commit: 3 }), null);
     await until(() => log.leaderId === 2n, 2_000);

@@ -1,0 +1,81 @@
+// A RaftLog over a real WAL in a temp dir, for the tests that drive one member's log by hand:
+// messages it sends are collected, fatal errors recorded, and everything is closed after each test.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
+import { ConfChangeType, encodeConfChange, EntryType, type Entry, type Message } from '../../../src/raft/index.js';
+import { RaftLog, type RaftLogOptions } from '../../../src/server/log/raftLog.js';
+import { createNopLogger } from '../../../src/server/logger.js';
+import { Wal, type WalRecord } from '../../../src/server/wal/index.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** The conf-change entries a cluster of `ids` is founded with. */
+export function foundingEntries(ids: readonly bigint[]): Entry[] {
+  return ids.map((nodeId, i) => ({
+    term: 1,
+    index: i + 1,
+    type: EntryType.EntryConfChange,
+    data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId, context: new Uint8Array(0) }),
+  }));
+}
+
+export interface TestRaftLog {
+  log: RaftLog;
+  sent: Message[];
+  fatal: Error[];
+}
+
+/**
+ * Member 1's log. `before` (records written to the WAL first) and `overrides` shape the start;
+ * the store is taken to have applied `overrides.storeApplied` (default 0).
+ */
+export async function openTestRaftLog(
+  overrides: Partial<RaftLogOptions> = {},
+  before: readonly WalRecord[] = [],
+): Promise<TestRaftLog> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'capstan-raftlog-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  if (before.length > 0) {
+    const first = await Wal.open(path.join(dir, 'wal'));
+    await first.wal.append(before);
+    await first.wal.close();
+  }
+  const opened = await Wal.open(path.join(dir, 'wal'));
+  cleanups.push(() => opened.wal.close());
+  const sent: Message[] = [];
+  const fatal: Error[] = [];
+  const applied = overrides.storeApplied ?? 0;
+  const log = new RaftLog({
+    id: 1n,
+    wal: opened.wal,
+    walRecords: opened.records,
+    walFirstRecordSeq: opened.firstRecordSeq,
+    maxWals: 5,
+    storeApplied: 0,
+    storeTerm: 0,
+    bootstrap: null,
+    heartbeatMs: 100,
+    electionTimeoutMs: 1000,
+    preVote: true,
+    snapshotCount: 10_000,
+    snapshotCatchupEntries: 5_000,
+    requestTimeoutMs: 5_000,
+    sender: { send: (ms) => sent.push(...ms), sendSnapshot: (_m, _d, done) => done(false) },
+    snapshots: {
+      exportState: async () => ({ data: new Uint8Array(0), index: applied, term: 0 }),
+      installState: async () => {},
+      persist: async () => {},
+      appliedIndex: () => applied,
+    },
+    logger: createNopLogger(),
+    onFatal: (e) => fatal.push(e),
+    ...overrides,
+  });
+  cleanups.push(() => log.stop());
+  return { log, sent, fatal };
+}
