@@ -420,11 +420,11 @@ export class RaftLog implements ConsensusLog {
     if (failpointsSet && rd.snapshot) await failpoint('raftBeforeSaveSnap');
     // Seqs are assigned when append() is called, in call order.
     const firstSeq = this.opts.wal.nextRecordSeq;
+    // A hard state whose only change is the commit index need not be synced: a crash that loses it
+    // is recovered from the leader (etcd's MustSync).
     const sync = rd.mustSync || rd.snapshot !== undefined;
     if (rd.snapshot) this.walPositions.forgetThrough(rd.snapshot.metadata.index);
     if (rd.entries.length > 0) this.walPositions.noteEntries(rd.entries[0]!.index, firstSeq + (rd.snapshot ? 1 : 0), rd.entries.length);
-    // A hard state whose only change is the commit index need not be synced: a crash that loses it
-    // is recovered from the leader (etcd's MustSync).
     if (rd.hardState) this.hardStateWrittenSeq = firstSeq + records.length - 1;
     const durableHardState = this.hardStateWrittenSeq;
     if (records.length > 0) await this.opts.wal.append(records, { sync });
