@@ -6,6 +6,8 @@ import type { BranchElement, LeafElement } from './node.js';
 import { decodeBucketValue, type BucketRoot, type PageSource } from './pages.js';
 import { childPath } from './check.js';
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** One entry as bbolt's ForEach sees it: a nested bucket has a null value. */
 export interface BoltItem {
   key: Buffer;
@@ -66,9 +68,17 @@ export class BucketView implements BoltBucket {
     return new BucketView(this.src, decodeBucketValue(e.value, `bucket ${path}`), path);
   }
 
+  /** Child bucket names; a name that is not UTF-8 (damage: etcd's are ASCII) could not be looked up again. */
   buckets(): string[] {
     const names: string[] = [];
-    for (const item of this.items()) if (item.value === null) names.push(item.key.toString('utf8'));
+    for (const item of this.items()) {
+      if (item.value !== null) continue;
+      try {
+        names.push(STRICT_UTF8.decode(item.key));
+      } catch {
+        throw new BoltFormatError(`bucket ${this.path}: child bucket name 0x${item.key.toString('hex')} is not UTF-8`);
+      }
+    }
     return names;
   }
 

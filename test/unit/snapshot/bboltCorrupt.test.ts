@@ -199,4 +199,15 @@ describe('freelist', () => {
     grown.writeBigUInt64LE(1n << 40n, 2 * P + 16);
     expectFormatError(rewriteMetas(grown, P, { pgid: BigInt(pages + 2) }), /claims 1099511627776 free pages/);
   });
+
+  it('a bucket name damaged into invalid UTF-8 is refused, not listed under a name that finds nothing', () => {
+    // Found by bboltCorrupt's property test (seed 23940169): the name listed lossily ("n\ufffdst")
+    // and bucket() on it returned undefined.
+    const image = writeBolt({ pageSize: P, freelist: true, buckets: new Map([['nest', [[Buffer.from('k'), Buffer.from('v')]]], ['other', []]]) });
+    const at = image.indexOf(Buffer.from('nest'));
+    expect(at).toBeGreaterThan(0);
+    const damaged = Buffer.from(image);
+    damaged[at + 1]! ^= 0x80;
+    expectFormatError(damaged, /child bucket name 0x6ee57374 is not UTF-8/);
+  });
 });
