@@ -24,6 +24,8 @@ interface FieldPlan {
   inOneof: boolean;
   kind: 'message' | 'enum' | 'scalar';
   scalar: Scalar;
+  /** An int64-family scalar: its value may be a Long, zero when both words are. */
+  long: boolean;
   message: protobuf.Type | null;
   enumValues: Readonly<Record<string, number>> | null;
 }
@@ -57,6 +59,7 @@ function planOf(type: protobuf.Type): readonly FieldPlan[] {
       inOneof: field.partOf !== null,
       kind,
       scalar,
+      long: kind === 'scalar' && LONG_SCALARS.has(scalar),
       message: rt instanceof protobuf.Type ? rt : null,
       enumValues: rt instanceof protobuf.Enum ? rt.values : null,
     });
@@ -128,7 +131,7 @@ function scalarValue(f: FieldPlan, value: unknown): unknown {
 }
 
 function isZero(f: FieldPlan, v: unknown): boolean {
-  if (LONG_SCALARS.has(f.scalar) && f.kind === 'scalar') return isZeroLong(v as number | protobuf.Long);
+  if (f.long) return isZeroLong(v as number | protobuf.Long);
   if (v === 0 || v === false || v === '') return true;
   return v instanceof Uint8Array && v.byteLength === 0;
 }
