@@ -127,6 +127,7 @@ export class Member implements MemberContext {
       applied: (index) => this.onApplied(index),
       applyConfChange: (entry) => this.applyConfChange(entry),
       memberAttributes: (id, name, clientUrls) => this.membership.setAttributes(id, name, clientUrls),
+      fatal: (error) => this.events.fatal(error),
     });
   }
 

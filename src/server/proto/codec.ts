@@ -5,6 +5,7 @@
 import type protobuf from 'protobufjs';
 import { encodeCanonical } from './canonical.js';
 import { protoRoot } from './load.js';
+import { decodePutEntry } from './putEntryDecoder.js';
 import type * as pb from './messages.js';
 
 /** Type names a codec can be asked for, with the shape each decodes to. */
@@ -94,7 +95,7 @@ export function encodeInternalRaftRequest(request: pb.InternalRaftRequest): Buff
 
 /** Decodes one log entry's request; throws if it carries no request (a corrupt or foreign entry). */
 export function decodeInternalRaftRequest(bytes: Uint8Array): pb.InternalRaftRequest {
-  const request = internalCodec.decode(bytes);
+  const request = decodePutEntry(bytes) ?? internalCodec.decode(bytes);
   if (request.request === undefined) {
     throw new Error(`capstan: InternalRaftRequest of ${bytes.byteLength} bytes carries no request`);
   }
