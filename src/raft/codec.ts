@@ -41,7 +41,9 @@ enum Tag {
 function copyOut(buf: Uint8Array, start: number, end: number): Uint8Array {
   const n = end - start;
   if (n < 64) return buf.slice(start, end);
-  const out = Buffer.allocUnsafe(n);
+  // A plain Uint8Array over the pooled bytes: decoded records keep the type they always had.
+  const pooled = Buffer.allocUnsafe(n);
+  const out = new Uint8Array(pooled.buffer, pooled.byteOffset, n);
   out.set(buf.subarray(start, end));
   return out;
 }

@@ -1,6 +1,5 @@
 // Builds the entry a handler proposes: one request of one kind, tagged with the ID its handler waits on.
 import { currentRequestAuth } from './auth/requestAuth.js';
-import { encodeInternalRaftRequest } from './proto/codec.js';
 import type { InternalRaftRequest, InternalRequestBodies } from './proto/messages.js';
 
 export function internalRequest<K extends keyof InternalRequestBodies>(
@@ -13,8 +12,4 @@ export function internalRequest<K extends keyof InternalRequestBodies>(
   // The header names the caller the auth check admitted, so the applier can refuse a stale check.
   const header = { ID, ...currentRequestAuth() };
   return { header, ID, request: kind, [kind]: body } as unknown as InternalRaftRequest;
-}
-
-export function encodedSize<K extends keyof InternalRequestBodies>(kind: K, body: InternalRequestBodies[K]): number {
-  return encodeInternalRaftRequest(internalRequest(kind, body, 0n)).length;
 }

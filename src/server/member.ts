@@ -40,6 +40,7 @@ import type { HeaderIdentity } from './proto/convert.js';
 import { encodeInternalRaftRequest } from './proto/codec.js';
 import type { InternalRequestBodies, ResponseHeader } from './proto/messages.js';
 import { RequestIdGenerator } from './requestIds.js';
+import { requestErrors } from './validation.js';
 import { exportStoreState, installStoreState } from './storeSnapshot.js';
 import { Wal, type WalOptions } from './wal/index.js';
 
@@ -267,9 +268,10 @@ export class Member implements MemberContext {
     };
   }
 
-  async propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K]): Promise<ApplyResults[K]> {
+  async propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K], opts: { maxBytes?: number } = {}): Promise<ApplyResults[K]> {
     const id = this.ids.next();
     const data = encodeInternalRaftRequest(internalRequest(kind, body, id));
+    if (opts.maxBytes !== undefined && data.length > opts.maxBytes) throw requestErrors.requestTooLarge();
     return (await this.awaitApplied(id, () => this.log.propose(data))) as ApplyResults[K];
   }
 

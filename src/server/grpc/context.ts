@@ -36,8 +36,12 @@ export interface MemberContext {
   header(revision?: number): ResponseHeader;
   /** Who answers: cluster, member and term, for converters that build nested headers. */
   identity(): HeaderIdentity;
-  /** Proposes one request through the log and resolves with what applying it gave. */
-  propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K]): Promise<ApplyResults[K]>;
+  /**
+   * Proposes one request through the log and resolves with what applying it gave. With `maxBytes`,
+   * an entry larger than that is refused with etcd's "request is too large" (etcd checks the
+   * marshalled request against --max-request-bytes just before proposing it).
+   */
+  propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K], opts?: { maxBytes?: number }): Promise<ApplyResults[K]>;
   /** Resolves when this member has applied everything committed before the call (ReadIndex). */
   linearizableBarrier(): Promise<void>;
   members(): MemberInfo[];

@@ -2,11 +2,10 @@
 // served locally (after a ReadIndex barrier unless serializable).
 import { isReadOnlyTxn } from '../../mvcc/store.js';
 import type { TxnRequest } from '../../mvcc/types.js';
-import { encodedSize } from '../internalRequest.js';
 import * as convert from '../proto/convert.js';
 import type { KVHandlers } from '../proto/handlers.js';
 import type * as pb from '../proto/messages.js';
-import { checkDeleteRange, checkPut, checkRange, checkTxn, requestErrors } from '../validation.js';
+import { checkDeleteRange, checkPut, checkRange, checkTxn } from '../validation.js';
 import type { MemberContext } from './context.js';
 import { type RpcObserver, unary } from './unary.js';
 
@@ -28,10 +27,9 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
   const rpc = <Req, Res>(method: string, fn: (req: Req) => Promise<Res>) =>
     unary<Req, Res>('etcdserverpb.KV', method, observer, (req) => fn(req));
 
-  /** etcd refuses a request whose log entry would exceed --max-request-bytes. */
-  const checkSize = <K extends keyof pb.InternalRequestBodies>(kind: K, body: pb.InternalRequestBodies[K]) => {
-    if (encodedSize(kind, body) > ctx.limits.maxRequestBytes) throw requestErrors.requestTooLarge();
-  };
+  // etcd refuses a request whose log entry exceeds --max-request-bytes, after its quota check: the
+  // entry is encoded once, by propose, and measured there.
+  const sized = { maxBytes: ctx.limits.maxRequestBytes };
 
   return {
     Range: rpc<pb.RangeRequest, pb.RangeResponse>('Range', async (req) => {
@@ -43,16 +41,14 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
 
     Put: rpc<pb.PutRequest, pb.PutResponse>('Put', async (req) => {
       checkPut(convert.putRequestFromProto(req));
-      checkSize('put', req);
       ctx.alarms.assertWritable();
       await ctx.checkQuota(putCost(req.key, req.value));
-      return convert.putResponseToProto(await ctx.propose('put', req), ctx.identity());
+      return convert.putResponseToProto(await ctx.propose('put', req, sized), ctx.identity());
     }),
 
     DeleteRange: rpc<pb.DeleteRangeRequest, pb.DeleteRangeResponse>('DeleteRange', async (req) => {
       checkDeleteRange(convert.deleteRangeRequestFromProto(req));
-      checkSize('delete_range', req);
-      return convert.deleteRangeResponseToProto(await ctx.propose('delete_range', req), ctx.identity());
+      return convert.deleteRangeResponseToProto(await ctx.propose('delete_range', req, sized), ctx.identity());
     }),
 
     Txn: rpc<pb.TxnRequest, pb.TxnResponse>('Txn', async (req) => {
@@ -65,12 +61,11 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
         const local = await ctx.store.readTxn(txn);
         if (local) return convert.txnResponseToProto(local, ctx.identity());
       }
-      checkSize('txn', req);
       if (convert.txnHasPuts(txn)) {
         ctx.alarms.assertWritable();
         await ctx.checkQuota(txnCost(txn));
       }
-      return convert.txnResponseToProto(await ctx.propose('txn', req), ctx.identity());
+      return convert.txnResponseToProto(await ctx.propose('txn', req, sized), ctx.identity());
     }),
 
     Compact: rpc<pb.CompactionRequest, pb.CompactionResponse>('Compact', async (req) => {
