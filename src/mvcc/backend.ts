@@ -134,6 +134,8 @@ export class ScanCursor {
   }
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class Backend {
   private staged: Staged = new Map();
   private flushing: Staged | null = null;
@@ -229,7 +231,9 @@ export class Backend {
    */
   commit(opts: { sync?: boolean } = {}): Promise<void> {
     if (opts.sync) this.stagedNeedsSync = true;
-    const run = this.commitChain.then(() => this.flush());
+    // The batch is built and handed to LevelDB on the next turn of the loop: the answers to the
+    // requests just applied (a chain of promise continuations) go out first.
+    const run = this.commitChain.then(nextTurn).then(() => this.flush());
     this.commitChain = run.catch(() => undefined);
     return run;
   }

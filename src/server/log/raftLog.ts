@@ -378,7 +378,11 @@ export class RaftLog implements ConsensusLog {
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    // process.nextTick, not setImmediate: the Ready is handled as soon as the current callback (and
+    // whatever else it queued) is done, without waiting out the rest of the loop's turn, which was a
+    // tenth of a lone client's write latency. Batching does not suffer: while one Ready is being
+    // written, proposals pile up for the next.
+    process.nextTick(() => {
       this.scheduled = false;
       void this.processReadies();
     });
