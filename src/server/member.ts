@@ -278,19 +278,16 @@ export class Member implements MemberContext {
   /** Registers a waiter, starts the proposal, and waits for its apply, or etcd's timeout. */
   private async awaitApplied(id: bigint, start: () => Promise<void> | void): Promise<unknown> {
     if (this.stopped) throw raftErrors.stopped();
-    const result = this.pending.register(id);
-    const timeout = setTimeout(() => this.pending.trigger(id, { ok: false, error: raftErrors.timeout() }), this.requestTimeoutMs());
+    const result = this.pending.register(id, { ms: this.requestTimeoutMs(), error: raftErrors.timeout });
     try {
       await start();
-      return await result;
     } catch (error) {
       // Nobody awaits `result` once start() failed: without this its rejection would kill the process.
       result.catch(() => undefined);
       this.pending.trigger(id, { ok: false, error: error as Error });
       throw error;
-    } finally {
-      clearTimeout(timeout);
     }
+    return result;
   }
 
   async linearizableBarrier(): Promise<void> {
