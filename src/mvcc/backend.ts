@@ -135,11 +135,15 @@ export class ScanCursor {
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** How long a batched commit waits for more writes to join it (etcd's default interval is 100 ms). */
+const BATCH_INTERVAL_MS = 10;
 
 export class Backend {
   private staged: Staged = new Map();
   private flushing: Staged | null = null;
   private commitChain: Promise<void> = Promise.resolve();
+  /** The batched commit waiting out its interval, which later batched commits join. */
+  private timedFlush: Promise<void> | null = null;
   /** A commit({ sync }) was asked for while the current staged writes were staged. */
   private stagedNeedsSync = false;
 
@@ -228,12 +232,30 @@ export class Backend {
    * Persist everything staged so far in one atomic LevelDB batch. Commits run one at a time. With
    * `sync`, the batch holding what is staged now is fsynced (LevelDB's sync write, which makes every
    * earlier batch in LevelDB's log durable too), whichever commit's flush ends up writing it.
+   * With `batched` (applies, whose entries the WAL already holds), the batch is written up to
+   * BATCH_INTERVAL_MS later and carries whatever else was staged meanwhile, as etcd commits its
+   * backend every --backend-batch-interval: one LevelDB write per interval, not per Ready.
    */
-  commit(opts: { sync?: boolean } = {}): Promise<void> {
+  commit(opts: { sync?: boolean; batched?: boolean } = {}): Promise<void> {
     if (opts.sync) this.stagedNeedsSync = true;
+    if (opts.batched && !opts.sync) {
+      this.timedFlush ??= this.chain(async () => {
+        await new Promise((resolve) => setTimeout(resolve, BATCH_INTERVAL_MS));
+        this.timedFlush = null;
+        await this.flush();
+      });
+      return this.timedFlush;
+    }
     // The batch is built and handed to LevelDB on the next turn of the loop: the answers to the
     // requests just applied (a chain of promise continuations) go out first.
-    const run = this.commitChain.then(nextTurn).then(() => this.flush());
+    return this.chain(async () => {
+      await nextTurn();
+      await this.flush();
+    });
+  }
+
+  private chain(work: () => Promise<void>): Promise<void> {
+    const run = this.commitChain.then(work);
     this.commitChain = run.catch(() => undefined);
     return run;
   }

@@ -621,12 +621,15 @@ export class MvccStore {
     this.ciDirty = true;
   }
 
-  /** Persist, in one atomic batch, everything applied since the last commit plus the consistent index. */
-  async commit(): Promise<void> {
-    await this.commitWith(false);
+  /**
+   * Persist, in one atomic batch, everything applied since the last commit plus the consistent index.
+   * `batched`: the batch may wait a few milliseconds for later applies to join it (Backend.commit).
+   */
+  async commit(opts: { batched?: boolean } = {}): Promise<void> {
+    await this.commitWith(false, opts.batched ?? false);
   }
 
-  private async commitWith(sync: boolean): Promise<void> {
+  private async commitWith(sync: boolean, batched = false): Promise<void> {
     this.assertOpen();
     if (this.physicalError) throw this.physicalError;
     if (this.ciDirty) {
@@ -638,7 +641,7 @@ export class MvccStore {
     const compactions = this.awaitingCommit;
     this.awaitingCommit = [];
     try {
-      await this.s.backend.commit({ sync });
+      await this.s.backend.commit({ sync, batched });
     } catch (e) {
       this.awaitingCommit = compactions.concat(this.awaitingCommit);
       this.ciDirty = true;

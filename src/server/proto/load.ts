@@ -8,6 +8,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { encodeCanonical } from './canonical.js';
+import { DIRECT_REQUEST_DECODERS } from './requestDecoders.js';
 
 export const PROTO_FILES = [
   'mvccpb/kv.proto',
@@ -63,7 +64,8 @@ function loadRoot(): protobuf.Root {
 
 /**
  * grpc-js definitions whose serializers write canonical bytes (canonical.ts) in place of
- * proto-loader's, which write every zero field; deserializers stay proto-loader's.
+ * proto-loader's, which write every zero field; deserializers stay proto-loader's, except for the
+ * requests requestDecoders.ts reads directly.
  */
 function serviceDefinition(fullName: string): ServiceDefinition {
   const def = packageDefinition[fullName];
@@ -79,10 +81,13 @@ function serviceDefinition(fullName: string): ServiceDefinition {
     const requestType = types.resolvedRequestType;
     const responseType = types.resolvedResponseType;
     if (requestType === null || responseType === null) throw new Error(`invariant: ${fullName}.${name} unresolved`);
+    const direct = DIRECT_REQUEST_DECODERS.get(method.path);
+    const general = method.requestDeserialize;
     service[name] = {
       ...method,
       requestSerialize: (value: object) => encodeCanonical(requestType, value),
       responseSerialize: (value: object) => encodeCanonical(responseType, value),
+      ...(direct === undefined ? {} : { requestDeserialize: (bytes: Buffer) => direct(bytes) ?? general(bytes) }),
     };
   }
   return service;

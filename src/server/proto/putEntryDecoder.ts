@@ -4,70 +4,14 @@
 // or null for anything it does not handle with certainty (another request, a repeated or unknown
 // field, a non-ASCII user name, malformed bytes), which the caller then decodes the general way.
 import type * as pb from './messages.js';
-
-const VARINT = 0;
-const LENGTH_DELIMITED = 2;
-
-/** A cursor over protobuf wire bytes; every read returns false instead of running past the end. */
-class WireCursor {
-  pos: number;
-  /** The last varint read, as its low and high 32 bits. */
-  lo = 0;
-  hi = 0;
-
-  constructor(
-    readonly buf: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-
-  varint(): boolean {
-    let lo = 0;
-    let hi = 0;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) return false;
-      const b = this.buf[this.pos++]!;
-      if (i < 4) lo |= (b & 0x7f) << (7 * i);
-      else if (i === 4) {
-        lo |= (b & 0x0f) << 28;
-        hi |= (b & 0x7f) >> 4;
-      } else hi |= (b & 0x7f) << (7 * i - 32);
-      if (b < 0x80) {
-        // A tenth byte may only carry the 64th bit.
-        if (i === 9 && b > 1) return false;
-        this.lo = lo >>> 0;
-        this.hi = hi >>> 0;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** The bounds of a length-delimited field's bytes, or null when they run past the end. */
-  delimited(): [number, number] | null {
-    if (!this.varint() || this.hi !== 0 || this.lo > this.end - this.pos) return null;
-    const start = this.pos;
-    this.pos += this.lo;
-    return [start, this.pos];
-  }
-}
-
-function unsigned64(lo: number, hi: number): string {
-  return hi === 0 ? String(lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-}
-
-function signed64(lo: number, hi: number): string {
-  return hi === 0 ? String(lo) : BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
-}
+import { LENGTH_DELIMITED, signed64, unsigned64, VARINT, WireCursor } from './wireCursor.js';
 
 function decodeHeader(buf: Buffer, start: number, end: number): pb.RequestHeader | null {
   const c = new WireCursor(buf, start, end);
   const header = { ID: '0', username: '', auth_revision: '0' };
   let seen = 0;
   while (c.pos < end) {
-    if (!c.varint() || c.hi !== 0) return null;
+    if (!c.varint32() || c.hi !== 0) return null;
     const field = c.lo >>> 3;
     const wire = c.lo & 7;
     if (field < 1 || field > 3 || seen & (1 << field)) return null;
@@ -87,12 +31,13 @@ function decodeHeader(buf: Buffer, start: number, end: number): pb.RequestHeader
   return header;
 }
 
-function decodePut(buf: Buffer, start: number, end: number): pb.PutRequest | null {
+/** A PutRequest in buf[start, end); its key and value are views of buf. */
+export function decodePut(buf: Buffer, start: number, end: number): pb.PutRequest | null {
   const c = new WireCursor(buf, start, end);
   const put: { key: Buffer; value: Buffer; lease: string; prev_kv: boolean; ignore_value: boolean; ignore_lease: boolean } = { key: EMPTY, value: EMPTY, lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false };
   let seen = 0;
   while (c.pos < end) {
-    if (!c.varint() || c.hi !== 0) return null;
+    if (!c.varint32() || c.hi !== 0) return null;
     const field = c.lo >>> 3;
     const wire = c.lo & 7;
     if (field < 1 || field > 6 || seen & (1 << field)) return null;
@@ -107,6 +52,7 @@ function decodePut(buf: Buffer, start: number, end: number): pb.PutRequest | nul
     }
     if (wire !== VARINT || !c.varint()) return null;
     // protobufjs reads a bool as a uint32: only the low 32 bits count.
+    if (field !== 3 && !c.readsAs32()) return null;
     if (field === 3) put.lease = signed64(c.lo, c.hi);
     else if (field === 4) put.prev_kv = c.lo !== 0;
     else if (field === 5) put.ignore_value = c.lo !== 0;
@@ -135,7 +81,7 @@ export function decodePutEntry(bytes: Uint8Array): pb.InternalRaftRequest | null
   let seenId = false;
   let seenHeader = false;
   while (c.pos < buf.length) {
-    if (!c.varint() || c.hi !== 0) return null;
+    if (!c.varint32() || c.hi !== 0) return null;
     const field = c.lo >>> 3;
     const wire = c.lo & 7;
     if (field === ID_FIELD && wire === VARINT && !seenId) {
