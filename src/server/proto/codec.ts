@@ -5,6 +5,7 @@
 import type protobuf from 'protobufjs';
 import { encodeCanonical } from './canonical.js';
 import { protoRoot } from './load.js';
+import { encodePutEntry } from './directEncoders.js';
 import { decodePutEntry } from './putEntryDecoder.js';
 import type * as pb from './messages.js';
 
@@ -90,7 +91,7 @@ export function encodeInternalRaftRequest(request: pb.InternalRaftRequest): Buff
       `capstan: InternalRaftRequest must carry exactly one request, named by its tag; tag=${String(request.request)} set=[${present.join(',')}]`,
     );
   }
-  return internalCodec.encode(request);
+  return (request.request === 'put' ? encodePutEntry(request) : null) ?? internalCodec.encode(request);
 }
 
 /** Decodes one log entry's request; throws if it carries no request (a corrupt or foreign entry). */

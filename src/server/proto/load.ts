@@ -8,6 +8,7 @@ import type { ServiceDefinition } from '@grpc/grpc-js';
 import protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { encodeCanonical } from './canonical.js';
+import { DIRECT_RESPONSE_ENCODERS } from './directEncoders.js';
 import { DIRECT_REQUEST_DECODERS } from './requestDecoders.js';
 
 export const PROTO_FILES = [
@@ -83,10 +84,14 @@ function serviceDefinition(fullName: string): ServiceDefinition {
     if (requestType === null || responseType === null) throw new Error(`invariant: ${fullName}.${name} unresolved`);
     const direct = DIRECT_REQUEST_DECODERS.get(method.path);
     const general = method.requestDeserialize;
+    const encodeResponse = DIRECT_RESPONSE_ENCODERS.get(method.path);
     service[name] = {
       ...method,
       requestSerialize: (value: object) => encodeCanonical(requestType, value),
-      responseSerialize: (value: object) => encodeCanonical(responseType, value),
+      responseSerialize:
+        encodeResponse === undefined
+          ? (value: object) => encodeCanonical(responseType, value)
+          : (value: object) => encodeResponse(value) ?? encodeCanonical(responseType, value),
       ...(direct === undefined ? {} : { requestDeserialize: (bytes: Buffer) => direct(bytes) ?? general(bytes) }),
     };
   }
