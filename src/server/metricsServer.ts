@@ -21,6 +21,7 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
   const metrics = createMetrics({ serverVersion: ETCD_API_VERSION, extensive: config.metrics === 'extensive' });
   let listeners: RunningHttpServer[] = [];
   let refresh: NodeJS.Timeout | null = null;
+  const handledByLabels = new Map<string, { inc(): void }>();
 
   return {
     metrics,
@@ -72,8 +73,16 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
     },
     walFsync: (seconds) => metrics.disk.walFsyncDuration.observe(seconds),
     backendCommit: (seconds) => metrics.disk.backendCommitDuration.observe(seconds),
-    rpcHandled: (service, method, code) =>
-      metrics.grpc.handled.inc({ grpc_type: 'unary', grpc_service: service, grpc_method: method, grpc_code: grpcCodeName(code) }),
+    rpcHandled: (service, method, code) => {
+      // prom-client hashes the label set on every inc(); a call's labels come from a small fixed set.
+      const key = `${service}/${method}/${code}`;
+      let child = handledByLabels.get(key);
+      if (child === undefined) {
+        child = metrics.grpc.handled.labels({ grpc_type: 'unary', grpc_service: service, grpc_method: method, grpc_code: grpcCodeName(code) });
+        handledByLabels.set(key, child);
+      }
+      child.inc();
+    },
     async close() {
       if (refresh) clearInterval(refresh);
       await Promise.allSettled(listeners.map((l) => l.close()));
