@@ -52,9 +52,9 @@ export class WireCall<Req, Res> extends EventEmitter {
       if (trailers === null) throw new Error('invariant: trailers wanted before the call has a status');
       stream.sendTrailers(trailers);
     });
+    // Stream errors (a reset, a write after the peer left) are followed by 'close', handled there; the
+    // wire server gave the stream its 'error' listener before making the call.
     stream.on('close', () => this.onStreamClose());
-    // Stream errors (a reset, a write after the peer left) are followed by 'close', handled there.
-    stream.on('error', () => undefined);
   }
 
   get metadata(): Metadata {
