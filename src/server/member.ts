@@ -268,24 +268,32 @@ export class Member implements MemberContext {
     };
   }
 
-  async propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K], opts: { maxBytes?: number } = {}): Promise<ApplyResults[K]> {
+  propose<K extends ApplyKind>(kind: K, body: InternalRequestBodies[K], opts: { maxBytes?: number } = {}): Promise<ApplyResults[K]> {
+    let data: Buffer;
     const id = this.ids.next();
-    const data = encodeInternalRaftRequest(internalRequest(kind, body, id));
-    if (opts.maxBytes !== undefined && data.length > opts.maxBytes) throw requestErrors.requestTooLarge();
-    return (await this.awaitApplied(id, () => this.log.propose(data))) as ApplyResults[K];
+    try {
+      data = encodeInternalRaftRequest(internalRequest(kind, body, id));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (opts.maxBytes !== undefined && data.length > opts.maxBytes) return Promise.reject(requestErrors.requestTooLarge());
+    return this.awaitApplied(id, () => this.log.propose(data)) as Promise<ApplyResults[K]>;
   }
 
-  /** Registers a waiter, starts the proposal, and waits for its apply, or etcd's timeout. */
-  private async awaitApplied(id: bigint, start: () => Promise<void> | void): Promise<unknown> {
-    if (this.stopped) throw raftErrors.stopped();
+  /**
+   * Registers a waiter, starts the proposal, and waits for its apply, or etcd's timeout. Not an async
+   * function: on the write path every extra await is a promise and a microtask turn per request.
+   */
+  private awaitApplied(id: bigint, start: () => Promise<void> | void): Promise<unknown> {
+    if (this.stopped) return Promise.reject(raftErrors.stopped());
     const result = this.pending.register(id, { ms: this.requestTimeoutMs(), error: raftErrors.timeout });
+    // A proposal that could not start fails its own waiter, so `result` carries that error.
+    const failed = (error: unknown): void => void this.pending.trigger(id, { ok: false, error: error as Error });
     try {
-      await start();
+      const started = start();
+      if (started !== undefined) started.then(undefined, failed);
     } catch (error) {
-      // Nobody awaits `result` once start() failed: without this its rejection would kill the process.
-      result.catch(() => undefined);
-      this.pending.trigger(id, { ok: false, error: error as Error });
-      throw error;
+      failed(error);
     }
     return result;
   }
@@ -314,8 +322,12 @@ export class Member implements MemberContext {
     return this.cachedDbSize;
   }
 
-  async checkQuota(cost: number): Promise<void> {
-    if (this.cachedDbSize + cost <= this.limits.quotaBackendBytes) return;
+  checkQuota(cost: number): Promise<void> | null {
+    if (this.cachedDbSize + cost <= this.limits.quotaBackendBytes) return null;
+    return this.refuseOverQuota();
+  }
+
+  private async refuseOverQuota(): Promise<void> {
     // As etcd: raise the alarm for everyone, then refuse.
     await this.propose('alarm', { action: 'ACTIVATE', memberID: this.memberId.toString(), alarm: 'NOSPACE' }).catch(
       () => undefined,

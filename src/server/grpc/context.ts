@@ -50,9 +50,10 @@ export interface MemberContext {
   dbSize(): number;
   /**
    * etcd's backend quota: when a write of `cost` bytes would pass --quota-backend-bytes, raises the
-   * NOSPACE alarm (through the log) and throws etcd's "database space exceeded".
+   * NOSPACE alarm (through the log) and throws etcd's "database space exceeded". Null when the write
+   * fits: the common case costs no promise and no turn of the microtask queue.
    */
-  checkQuota(cost: number): Promise<void>;
+  checkQuota(cost: number): Promise<void> | null;
   /** Membership changes (etcd's Cluster service); each resolves once the change is applied here. */
   addMember(peerUrls: string[], isLearner: boolean): Promise<{ member: MemberInfo; members: MemberInfo[] }>;
   removeMember(id: bigint): Promise<MemberInfo[]>;

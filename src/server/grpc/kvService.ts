@@ -42,7 +42,8 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
     Put: rpc<pb.PutRequest, pb.PutResponse>('Put', async (req) => {
       checkPut(convert.putRequestFromProto(req));
       ctx.alarms.assertWritable();
-      await ctx.checkQuota(putCost(req.key, req.value));
+      const overQuota = ctx.checkQuota(putCost(req.key, req.value));
+      if (overQuota !== null) await overQuota;
       return convert.putResponseToProto(await ctx.propose('put', req, sized), ctx.identity());
     }),
 
@@ -63,7 +64,8 @@ export function kvService(ctx: MemberContext, observer: RpcObserver): KVHandlers
       }
       if (convert.txnHasPuts(txn)) {
         ctx.alarms.assertWritable();
-        await ctx.checkQuota(txnCost(txn));
+        const overQuota = ctx.checkQuota(txnCost(txn));
+        if (overQuota !== null) await overQuota;
       }
       return convert.txnResponseToProto(await ctx.propose('txn', req, sized), ctx.identity());
     }),

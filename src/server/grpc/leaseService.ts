@@ -22,7 +22,8 @@ export function leaseService(ctx: MemberContext, observer: RpcObserver): LeaseHa
       if (ttl > MAX_LEASE_TTL) throw mvccErrors.leaseTTLTooLarge();
       const id = BigInt(req.ID) === 0n ? ctx.ids.nextLeaseId() : BigInt(req.ID);
       ctx.alarms.assertWritable();
-      await ctx.checkQuota(LEASE_QUOTA_COST);
+      const overQuota = ctx.checkQuota(LEASE_QUOTA_COST);
+      if (overQuota !== null) await overQuota;
       const lease = await ctx.propose('lease_grant', { ID: id.toString(), TTL: String(ctx.leaseClock.effectiveTtl(ttl)) });
       return { header: ctx.header(), ID: lease.id.toString(), TTL: String(lease.ttl), error: '' };
     }),

@@ -31,6 +31,8 @@ function parseDecimal(value: string, field: string): bigint {
  * still "in the future").
  */
 export function int64ToNumber(value: pb.Int64, field = 'int64'): number {
+  // Up to 15 digits a decimal is exact as a number: no BigInt on the common path.
+  if (value.length <= 15 && DECIMAL.test(value)) return Number(value) || 0;
   const big = parseDecimal(value, field);
   if (big > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
   if (big < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
@@ -44,6 +46,7 @@ export function numberToInt64(value: number, field = 'int64'): pb.Int64 {
 
 /** Lease IDs are int64 and may be negative on the wire. */
 export function leaseIdFromProto(value: pb.Int64): store.LeaseId {
+  if (value === '0') return 0n;
   const id = parseDecimal(value, 'lease');
   if (id < INT64_MIN || id > INT64_MAX) throw new Error(`invariant: lease ${value} outside int64`);
   return id;
@@ -56,10 +59,20 @@ export function leaseIdToProto(id: store.LeaseId): pb.Int64 {
 }
 
 export function uint64ToProto(value: bigint | number, field = 'uint64'): pb.UInt64 {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  // Every response header names the same cluster and member: remember their decimal forms.
+  const known = recentUint64s.get(value as bigint);
+  if (known !== undefined) return known;
   const big = BigInt(value);
   if (big < 0n || big > UINT64_MAX) throw new Error(`invariant: ${field} ${big} outside uint64`);
-  return big.toString();
+  const text = big.toString();
+  if (typeof value === 'bigint') {
+    if (recentUint64s.size >= 16) recentUint64s.clear();
+    recentUint64s.set(value, text);
+  }
+  return text;
 }
+const recentUint64s = new Map<bigint, string>();
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], error: () => Error): T {
   // A client may send an enum number this schema does not know; protobufjs then delivers the number.
