@@ -76,11 +76,38 @@ export interface NetworkMetrics {
   readonly clientGrpcReceivedBytes: Counter;
   readonly peerSentBytes: Counter<'To'>;
   readonly peerReceivedBytes: Counter<'From'>;
+  /** Counts for the two byte counters above, added to them on collection. */
+  readonly peerSentCounts: DeferredCounts<'To'>;
+  readonly peerReceivedCounts: DeferredCounts<'From'>;
   readonly peerSentFailures: Counter<'To'>;
   readonly peerReceivedFailures: Counter<'From'>;
   readonly peerRoundTripTime: Histogram<'To'>;
   readonly activePeers: Gauge<'Local' | 'Remote'>;
   readonly disconnectedPeers: Counter<'Local' | 'Remote'>;
+}
+
+/**
+ * Counts for a labelled counter kept in a plain map and added to it when the registry is collected:
+ * prom-client hashes the label set on every inc(), children from labels() included, and some counters
+ * move on every request or socket write. Each key stands for one fixed label set.
+ */
+export class DeferredCounts<L extends string> {
+  private readonly counts = new Map<string, { labels: Partial<Record<L, string>>; n: number }>();
+
+  add(key: string, labels: () => Partial<Record<L, string>>, n = 1): void {
+    const entry = this.counts.get(key);
+    if (entry !== undefined) entry.n += n;
+    else this.counts.set(key, { labels: labels(), n });
+  }
+
+  /** Moves what was counted since the last call into `counter`. */
+  flushInto(counter: Counter<L>): void {
+    for (const entry of this.counts.values()) {
+      if (entry.n === 0) continue;
+      counter.inc(entry.labels, entry.n);
+      entry.n = 0;
+    }
+  }
 }
 
 type GrpcLabels = 'grpc_type' | 'grpc_service' | 'grpc_method';
@@ -89,6 +116,8 @@ type GrpcLabels = 'grpc_type' | 'grpc_service' | 'grpc_method';
 export interface GrpcMetrics {
   readonly started: Counter<GrpcLabels>;
   readonly handled: Counter<GrpcLabels | 'grpc_code'>;
+  /** Counts for `handled`, added to it on collection. */
+  readonly handledCounts: DeferredCounts<GrpcLabels | 'grpc_code'>;
   readonly msgReceived: Counter<GrpcLabels>;
   readonly msgSent: Counter<GrpcLabels>;
   /** Present only with --metrics=extensive. */
@@ -127,8 +156,20 @@ const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 export function createMetrics(options: MetricsOptions = {}): CapstanMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
-    new Counter<L>({ name, help, labelNames, registers });
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], deferred?: DeferredCounts<L>): Counter<L> =>
+    new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers,
+      ...(deferred === undefined
+        ? {}
+        : {
+            collect(this: Counter<L>) {
+              deferred.flushInto(this);
+            },
+          }),
+    });
   const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> =>
     new Gauge<L>({ name, help, labelNames, registers });
   const histogram = <L extends string = never>(
@@ -244,11 +285,15 @@ export function createMetrics(options: MetricsOptions = {}): CapstanMetrics {
     ),
   };
 
+  const peerSentCounts = new DeferredCounts<'To'>();
+  const peerReceivedCounts = new DeferredCounts<'From'>();
   const network: NetworkMetrics = {
     clientGrpcSentBytes: counter('etcd_network_client_grpc_sent_bytes_total', 'The total number of bytes sent to grpc clients.'),
     clientGrpcReceivedBytes: counter('etcd_network_client_grpc_received_bytes_total', 'The total number of bytes received from grpc clients.'),
-    peerSentBytes: counter('etcd_network_peer_sent_bytes_total', 'The total number of bytes sent to peers.', ['To']),
-    peerReceivedBytes: counter('etcd_network_peer_received_bytes_total', 'The total number of bytes received from peers.', ['From']),
+    peerSentBytes: counter('etcd_network_peer_sent_bytes_total', 'The total number of bytes sent to peers.', ['To'], peerSentCounts),
+    peerReceivedBytes: counter('etcd_network_peer_received_bytes_total', 'The total number of bytes received from peers.', ['From'], peerReceivedCounts),
+    peerSentCounts,
+    peerReceivedCounts,
     peerSentFailures: counter('etcd_network_peer_sent_failures_total', 'The total number of send failures from peers.', ['To']),
     peerReceivedFailures: counter('etcd_network_peer_received_failures_total', 'The total number of receive failures from peers.', ['From']),
     peerRoundTripTime: histogram(
@@ -262,12 +307,16 @@ export function createMetrics(options: MetricsOptions = {}): CapstanMetrics {
   };
 
   const grpcLabels = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
+  const handledCounts = new DeferredCounts<GrpcLabels | 'grpc_code'>();
   const grpc: GrpcMetrics = {
     started: counter('grpc_server_started_total', 'Total number of RPCs started on the server.', grpcLabels),
-    handled: counter('grpc_server_handled_total', 'Total number of RPCs completed on the server, regardless of success or failure.', [
-      ...grpcLabels,
-      'grpc_code',
-    ]),
+    handled: counter(
+      'grpc_server_handled_total',
+      'Total number of RPCs completed on the server, regardless of success or failure.',
+      [...grpcLabels, 'grpc_code'],
+      handledCounts,
+    ),
+    handledCounts,
     msgReceived: counter('grpc_server_msg_received_total', 'Total number of RPC stream messages received on the server.', grpcLabels),
     msgSent: counter('grpc_server_msg_sent_total', 'Total number of gRPC stream messages sent by the server.', grpcLabels),
     handlingSeconds:

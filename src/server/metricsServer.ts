@@ -21,7 +21,6 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
   const metrics = createMetrics({ serverVersion: ETCD_API_VERSION, extensive: config.metrics === 'extensive' });
   let listeners: RunningHttpServer[] = [];
   let refresh: NodeJS.Timeout | null = null;
-  const handledByLabels = new Map<string, { inc(): void }>();
 
   return {
     metrics,
@@ -73,16 +72,13 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
     },
     walFsync: (seconds) => metrics.disk.walFsyncDuration.observe(seconds),
     backendCommit: (seconds) => metrics.disk.backendCommitDuration.observe(seconds),
-    rpcHandled: (service, method, code) => {
-      // prom-client hashes the label set on every inc(); a call's labels come from a small fixed set.
-      const key = `${service}/${method}/${code}`;
-      let child = handledByLabels.get(key);
-      if (child === undefined) {
-        child = metrics.grpc.handled.labels({ grpc_type: 'unary', grpc_service: service, grpc_method: method, grpc_code: grpcCodeName(code) });
-        handledByLabels.set(key, child);
-      }
-      child.inc();
-    },
+    rpcHandled: (service, method, code) =>
+      metrics.grpc.handledCounts.add(`${service}/${method}/${code}`, () => ({
+        grpc_type: 'unary',
+        grpc_service: service,
+        grpc_method: method,
+        grpc_code: grpcCodeName(code),
+      })),
     async close() {
       if (refresh) clearInterval(refresh);
       await Promise.allSettled(listeners.map((l) => l.close()));

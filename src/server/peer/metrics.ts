@@ -2,7 +2,6 @@
 // member's prom-client counters (src/server/metrics.ts), so dashboards built for etcd's rafthttp
 // read capstan's peers the same way. Peer IDs are labelled in etcd's hex form.
 
-import type { Counter } from 'prom-client';
 import type { NetworkMetrics } from '../metrics.js';
 
 export interface PeerMetricsSink {
@@ -16,26 +15,10 @@ export interface PeerMetricsSink {
   activeChanged(local: string, remote: string, active: boolean): void;
 }
 
-/**
- * inc(n) on the counter's child for one label value, kept per value: prom-client hashes the label set
- * on every labelled inc(), and byte counts are bumped on every socket read and write.
- */
-function perPeer<L extends string>(counter: Counter<L>, label: L): (peer: string, n: number) => void {
-  const children = new Map<string, { inc(n: number): void }>();
-  return (peer, n) => {
-    let child = children.get(peer);
-    if (child === undefined) {
-      child = counter.labels({ [label]: peer } as Partial<Record<L, string>>);
-      children.set(peer, child);
-    }
-    child.inc(n);
-  };
-}
-
 export function peerMetricsFor(network: NetworkMetrics): PeerMetricsSink {
   return {
-    sentBytes: perPeer(network.peerSentBytes, 'To'),
-    receivedBytes: perPeer(network.peerReceivedBytes, 'From'),
+    sentBytes: (to, n) => network.peerSentCounts.add(to, () => ({ To: to }), n),
+    receivedBytes: (from, n) => network.peerReceivedCounts.add(from, () => ({ From: from }), n),
     sendFailure: (to) => network.peerSentFailures.inc({ To: to }),
     receiveFailure: (from) => network.peerReceivedFailures.inc({ From: from }),
     activeChanged: (local, remote, active) => {

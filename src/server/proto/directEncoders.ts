@@ -6,6 +6,37 @@
 // these were a twentieth of a leader's CPU under write load and of a member's under reads.
 import type * as pb from './messages.js';
 
+/** "digits" of at most 15 characters (no sign). */
+function isShortDigits(s: string): boolean {
+  const len = s.length;
+  if (len === 0 || len > 15) return false;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** The unsigned 64-bit words of a long or negative decimal string or a negative safe integer; else null. */
+function longWords(v: unknown): [number, number] | null {
+  if (typeof v === 'string') {
+    const known = recentWords.get(v);
+    if (known !== undefined) return known;
+    if (!/^-?\d{1,20}$/.test(v)) return null;
+  } else if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+    return null;
+  }
+  const bits = BigInt.asUintN(64, BigInt(v));
+  const words: [number, number] = [Number(bits & 0xffffffffn), Number(bits >> 32n)];
+  // Cluster and member IDs come in every response header: remember a few long strings.
+  if (typeof v === 'string') {
+    if (recentWords.size >= 8) recentWords.clear();
+    recentWords.set(v, words);
+  }
+  return words;
+}
+const recentWords = new Map<string, [number, number]>();
+
 class CanonicalWriter {
   buf = Buffer.allocUnsafe(512);
   pos = 0;
@@ -88,33 +119,23 @@ class CanonicalWriter {
 
   /** An int64-family field given as a decimal string or a number; false when it is neither. */
   int64(tag: number, v: unknown): boolean {
+    if (v === undefined || v === null || v === '0' || v === 0) return true;
     let lo: number;
     let hi: number;
-    if (v === undefined || v === null) return true;
-    if (typeof v === 'number' && Number.isSafeInteger(v)) {
-      if (v === 0) return true;
-      if (v > 0) {
-        lo = v % 0x100000000;
-        hi = Math.floor(v / 0x100000000);
-      } else {
-        const bits = BigInt.asUintN(64, BigInt(v));
-        lo = Number(bits & 0xffffffffn);
-        hi = Number(bits >> 32n);
-      }
-    } else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) {
-      if (v.length <= 15 && v[0] !== '-') {
-        const n = Number(v);
-        if (n === 0) return true;
-        lo = n % 0x100000000;
-        hi = Math.floor(n / 0x100000000);
-      } else {
-        const bits = BigInt.asUintN(64, BigInt(v));
-        if (bits === 0n) return true;
-        lo = Number(bits & 0xffffffffn);
-        hi = Number(bits >> 32n);
-      }
+    if (typeof v === 'string' && isShortDigits(v)) {
+      // Up to 15 digits: exact as a number, no BigInt.
+      const n = Number(v);
+      if (n === 0) return true;
+      lo = n % 0x100000000;
+      hi = Math.floor(n / 0x100000000);
+    } else if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) {
+      lo = v % 0x100000000;
+      hi = Math.floor(v / 0x100000000);
     } else {
-      return false;
+      const words = longWords(v);
+      if (words === null) return false;
+      if (words[0] === 0 && words[1] === 0) return true;
+      [lo, hi] = words;
     }
     this.varint(tag);
     this.varint64(lo, hi);
