@@ -48,6 +48,9 @@ function copyOut(buf: Uint8Array, start: number, end: number): Uint8Array {
   return out;
 }
 
+const idWords = new Map<bigint, readonly [number, number]>();
+const recentIds: Array<{ lo: number; hi: number; id: bigint }> = [];
+
 class Writer {
   private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
@@ -83,9 +86,18 @@ class Writer {
   }
 
   u64(v: bigint): void {
-    if (v < 0n || v > 0xffffffffffffffffn) throw new CodecError(`node id ${v} is not a uint64`);
+    let words = idWords.get(v);
+    if (words === undefined) {
+      if (v < 0n || v > 0xffffffffffffffffn) throw new CodecError(`node id ${v} is not a uint64`);
+      words = [Number(v & 0xffffffffn), Number(v >> 32n)];
+      // Node IDs are a handful of members: remembered, their words cost no BigInt work (setBigUint64
+      // was a leading allocation site of a leader encoding two IDs into every message).
+      if (idWords.size >= 64) idWords.clear();
+      idWords.set(v, words);
+    }
     this.ensure(8);
-    this.view.setBigUint64(this.pos, v, true);
+    this.view.setUint32(this.pos, words[0], true);
+    this.view.setUint32(this.pos + 4, words[1], true);
     this.pos += 8;
   }
 
@@ -143,8 +155,12 @@ class Reader {
     this.pos += 8;
     const lo = ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16) | ((b[p + 3] as number) << 24)) >>> 0;
     const hi = ((b[p + 4] as number) | ((b[p + 5] as number) << 8) | ((b[p + 6] as number) << 16) | ((b[p + 7] as number) << 24)) >>> 0;
-    // Member IDs are often small; skip the bigint arithmetic then.
-    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    // The same few member IDs arrive in every message: reuse their BigInts.
+    for (const known of recentIds) if (known.lo === lo && known.hi === hi) return known.id;
+    const id = hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    if (recentIds.length >= 16) recentIds.shift();
+    recentIds.push({ lo, hi, id });
+    return id;
   }
 
   bytes(): Uint8Array {

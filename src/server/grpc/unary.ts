@@ -24,7 +24,15 @@ export function unary<Req, Res>(
   handler: UnaryHandler<Req, Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    handler(call.request, call).then(
+    // A handler may throw before its first await (a plain function returning a promise does): that
+    // is the same outcome as a rejection.
+    let outcome: Promise<Res>;
+    try {
+      outcome = handler(call.request, call);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    outcome.then(
       (response) => {
         observer.handled(service, method, grpc.status.OK);
         callback(null, response);
