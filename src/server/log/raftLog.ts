@@ -81,8 +81,8 @@ export interface RaftLogOptions {
 interface ReadRound {
   /** Every context the round was asked under: a retry asks again under a fresh one. */
   ctxs: string[];
-  resolve: (index: number) => void;
-  reject: (error: Error) => void;
+  /** The reads waiting on this round. */
+  waiters: Array<{ resolve: (index: number) => void; reject: (error: Error) => void }>;
   timer: NodeJS.Timeout;
   retry: NodeJS.Timeout | null;
   settled: boolean;
@@ -101,7 +101,10 @@ export class RaftLog implements ConsensusLog {
   private applyChain: Promise<void> = Promise.resolve();
   private apply: ((entries: CommittedEntry[]) => Promise<void>) | null = null;
   private readonly pendingReads = new Map<string, ReadRound>();
+  /** The round reads join until it is asked. */
   private nextRead: ReadRound | null = null;
+  /** The round asked and not yet answered. */
+  private readInFlight: ReadRound | null = null;
   private readSeq = 0;
   private lead: NodeId = 0n;
   private stopped = false;
@@ -304,25 +307,36 @@ export class RaftLog implements ConsensusLog {
   async readIndex(): Promise<number> {
     if (this.stopped) throw raftErrors.stopped();
     // Reads that arrive together share one ReadIndex round (one heartbeat quorum).
-    if (this.nextRead) return new Promise<number>((resolve, reject) => this.joinRound(this.nextRead!, resolve, reject));
-    const round: ReadRound = {
-      ctxs: [],
-      resolve: () => undefined,
-      reject: () => undefined,
-      timer: setTimeout(() => this.settleRead(round, raftErrors.timeout()), this.opts.requestTimeoutMs),
-      retry: null,
-      settled: false,
-    };
-    const promise = new Promise<number>((resolve, reject) => {
-      round.resolve = resolve;
-      round.reject = reject;
-    });
-    this.nextRead = round;
-    setImmediate(() => {
-      if (this.nextRead === round) this.nextRead = null;
-      this.askReadIndex(round);
-    });
+    let round = this.nextRead;
+    if (round === null) {
+      const fresh: ReadRound = {
+        ctxs: [],
+        waiters: [],
+        timer: setTimeout(() => this.settleRead(fresh, raftErrors.timeout()), this.opts.requestTimeoutMs),
+        retry: null,
+        settled: false,
+      };
+      round = fresh;
+      this.nextRead = fresh;
+    }
+    const waiters = round.waiters;
+    const promise = new Promise<number>((resolve, reject) => waiters.push({ resolve, reject }));
+    if (waiters.length > 1) return promise;
+    if (this.readInFlight === null) setImmediate(() => this.startNextRead());
     return promise;
+  }
+
+  /**
+   * Asks the queued round, if no round is in flight. One round at a time, as etcd's
+   * linearizableReadLoop: reads that arrive while a round is out wait for the next one, so under
+   * load every heartbeat round answers many reads instead of a round starting on every loop turn.
+   */
+  private startNextRead(): void {
+    const round = this.nextRead;
+    if (round === null || this.readInFlight !== null || this.stopped) return;
+    this.nextRead = null;
+    this.readInFlight = round;
+    this.askReadIndex(round);
   }
 
   private askReadIndex(round: ReadRound): void {
@@ -345,18 +359,6 @@ export class RaftLog implements ConsensusLog {
     this.schedule();
   }
 
-  private joinRound(round: ReadRound, resolve: (i: number) => void, reject: (e: Error) => void): void {
-    const [prevResolve, prevReject] = [round.resolve, round.reject];
-    round.resolve = (i) => {
-      prevResolve(i);
-      resolve(i);
-    };
-    round.reject = (e) => {
-      prevReject(e);
-      reject(e);
-    };
-  }
-
   private settleRead(round: ReadRound, outcome: number | Error): void {
     if (round.settled) return;
     round.settled = true;
@@ -364,8 +366,14 @@ export class RaftLog implements ConsensusLog {
     clearTimeout(round.timer);
     if (round.retry !== null) clearTimeout(round.retry);
     if (this.nextRead === round) this.nextRead = null;
-    if (typeof outcome === 'number') round.resolve(outcome);
-    else round.reject(outcome);
+    if (this.readInFlight === round) {
+      this.readInFlight = null;
+      if (this.nextRead !== null) setImmediate(() => this.startNextRead());
+    }
+    for (const w of round.waiters) {
+      if (typeof outcome === 'number') w.resolve(outcome);
+      else w.reject(outcome);
+    }
   }
 
   private failAllReads(error: Error): void {

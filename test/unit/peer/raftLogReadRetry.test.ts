@@ -39,4 +39,35 @@ describe('RaftLog ReadIndex rounds', () => {
     expect(await read).toBe(3);
     expect(Date.now() - started).toBeLessThan(30_000);
   });
+
+  it('keeps one round in flight: reads arriving meanwhile share the next round', async () => {
+    const { log, sent } = await openTestRaftLog({
+      bootstrap: foundingEntries([1n, 2n, 3n]),
+      electionTimeoutMs: 60_000,
+      requestTimeoutMs: 30_000,
+    });
+    await log.start(async () => {});
+    log.step(makeMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 2, commit: 3 }), null);
+    await until(() => log.leaderId === 2n, 2_000);
+    const asks = () => sent.filter((m) => m.type === MessageType.MsgReadIndex);
+    const answer = (m: Message, index: number) =>
+      log.step(makeMessage({ type: MessageType.MsgReadIndexResp, from: 2n, to: 1n, term: 2, index, entries: m.entries }), null);
+
+    const first = log.readIndex();
+    await until(() => asks().length === 1, 2_000);
+    // While the first round is out, more reads arrive over several turns of the loop.
+    const later: Array<Promise<number>> = [];
+    for (let i = 0; i < 5; i++) {
+      later.push(log.readIndex());
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(asks()).toHaveLength(1);
+    answer(asks()[0]!, 3);
+    expect(await first).toBe(3);
+    // The five share one round, asked once the first was answered.
+    await until(() => asks().length === 2, 2_000);
+    answer(asks()[1]!, 4);
+    expect(await Promise.all(later)).toEqual([4, 4, 4, 4, 4]);
+    expect(asks()).toHaveLength(2);
+  });
 });
