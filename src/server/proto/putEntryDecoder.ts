@@ -9,22 +9,17 @@ import { LENGTH_DELIMITED, signed64, unsigned64, VARINT, WireCursor } from './wi
 function decodeHeader(buf: Buffer, start: number, end: number): pb.RequestHeader | null {
   const c = new WireCursor(buf, start, end);
   const header = { ID: '0', username: '', auth_revision: '0' };
-  let seen = 0;
   while (c.pos < end) {
-    if (!c.varint32() || c.hi !== 0) return null;
-    const field = c.lo >>> 3;
-    const wire = c.lo & 7;
-    if (field < 1 || field > 3 || seen & (1 << field)) return null;
-    seen |= 1 << field;
+    if (!c.field(3)) return null;
+    const field = c.fieldNumber;
     if (field === 2) {
-      if (wire !== LENGTH_DELIMITED) return null;
-      const bounds = c.delimited();
-      if (bounds === null) return null;
-      for (let i = bounds[0]; i < bounds[1]; i++) if (buf[i]! >= 0x80) return null;
-      header.username = buf.toString('latin1', bounds[0], bounds[1]);
+      const name = c.bytes();
+      if (name === null) return null;
+      for (const byte of name) if (byte >= 0x80) return null;
+      header.username = name.toString('latin1');
       continue;
     }
-    if (wire !== VARINT || !c.varint()) return null;
+    if (!c.scalar()) return null;
     if (field === 1) header.ID = unsigned64(c.lo, c.hi);
     else header.auth_revision = unsigned64(c.lo, c.hi);
   }
@@ -35,22 +30,17 @@ function decodeHeader(buf: Buffer, start: number, end: number): pb.RequestHeader
 export function decodePut(buf: Buffer, start: number, end: number): pb.PutRequest | null {
   const c = new WireCursor(buf, start, end);
   const put: { key: Buffer; value: Buffer; lease: string; prev_kv: boolean; ignore_value: boolean; ignore_lease: boolean } = { key: EMPTY, value: EMPTY, lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false };
-  let seen = 0;
   while (c.pos < end) {
-    if (!c.varint32() || c.hi !== 0) return null;
-    const field = c.lo >>> 3;
-    const wire = c.lo & 7;
-    if (field < 1 || field > 6 || seen & (1 << field)) return null;
-    seen |= 1 << field;
+    if (!c.field(6)) return null;
+    const field = c.fieldNumber;
     if (field <= 2) {
-      if (wire !== LENGTH_DELIMITED) return null;
-      const bounds = c.delimited();
-      if (bounds === null) return null;
-      if (field === 1) put.key = buf.subarray(bounds[0], bounds[1]);
-      else put.value = buf.subarray(bounds[0], bounds[1]);
+      const b = c.bytes();
+      if (b === null) return null;
+      if (field === 1) put.key = b;
+      else put.value = b;
       continue;
     }
-    if (wire !== VARINT || !c.varint()) return null;
+    if (!c.scalar()) return null;
     // protobufjs reads a bool as a uint32: only the low 32 bits count.
     if (field !== 3 && !c.readsAs32()) return null;
     if (field === 3) put.lease = signed64(c.lo, c.hi);

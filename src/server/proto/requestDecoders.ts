@@ -5,7 +5,7 @@
 // serializable range, protobufjs's decode plus toObject was a twentieth of the member's CPU.
 import type * as pb from './messages.js';
 import { decodePut } from './putEntryDecoder.js';
-import { LENGTH_DELIMITED, signed64, VARINT, WireCursor } from './wireCursor.js';
+import { signed64, WireCursor } from './wireCursor.js';
 
 const SORT_ORDERS = ['NONE', 'ASCEND', 'DESCEND'] as const;
 const SORT_TARGETS = ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'] as const;
@@ -37,22 +37,17 @@ export function decodeRangeRequest(buf: Buffer): pb.RangeRequest | null {
     max_create_revision: '0',
   };
   const c = new WireCursor(buf, 0, buf.length);
-  let seen = 0;
   while (c.pos < buf.length) {
-    if (!c.varint32() || c.hi !== 0) return null;
-    const field = c.lo >>> 3;
-    const wire = c.lo & 7;
-    if (field < 1 || field > 13 || seen & (1 << field)) return null;
-    seen |= 1 << field;
+    if (!c.field(13)) return null;
+    const field = c.fieldNumber;
     if (field <= 2) {
-      if (wire !== LENGTH_DELIMITED) return null;
-      const bounds = c.delimited();
-      if (bounds === null) return null;
-      if (field === 1) r.key = buf.subarray(bounds[0], bounds[1]);
-      else r.range_end = buf.subarray(bounds[0], bounds[1]);
+      const b = c.bytes();
+      if (b === null) return null;
+      if (field === 1) r.key = b;
+      else r.range_end = b;
       continue;
     }
-    if (wire !== VARINT || !c.varint()) return null;
+    if (!c.scalar()) return null;
     const int64 = INT64_FIELDS[field];
     if (int64 !== undefined) {
       (r as unknown as Record<string, string>)[int64] = signed64(c.lo, c.hi);

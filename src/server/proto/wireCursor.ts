@@ -57,6 +57,37 @@ export class WireCursor {
     return this.length <= 5 || this.length === 10;
   }
 
+  /** The last tag read by field(). */
+  fieldNumber = 0;
+  wireType = 0;
+  private seenFields = 0;
+
+  /**
+   * Reads a field's tag; false unless its number is 1..maxField (at most 31) and was not seen
+   * before in this message (a repeated scalar or message field is left to protobufjs, which merges).
+   */
+  field(maxField: number): boolean {
+    if (!this.varint32() || this.hi !== 0) return false;
+    const n = this.lo >>> 3;
+    if (n < 1 || n > maxField || this.seenFields & (1 << n)) return false;
+    this.seenFields |= 1 << n;
+    this.fieldNumber = n;
+    this.wireType = this.lo & 7;
+    return true;
+  }
+
+  /** The current field's bytes as a view of the buffer, or null unless it is length-delimited and whole. */
+  bytes(): Buffer | null {
+    if (this.wireType !== LENGTH_DELIMITED) return null;
+    const bounds = this.delimited();
+    return bounds === null ? null : this.buf.subarray(bounds[0], bounds[1]);
+  }
+
+  /** Reads the current field's varint; false unless it is one. */
+  scalar(): boolean {
+    return this.wireType === VARINT && this.varint();
+  }
+
   /** The bounds of a length-delimited field's bytes, or null when they run past the end. */
   delimited(): [number, number] | null {
     if (!this.varint32() || this.hi !== 0 || this.lo > this.end - this.pos) return null;

@@ -15,17 +15,24 @@ const until = async (what: () => boolean, ms: number): Promise<void> => {
   }
 };
 
+/** Member 1 of three, following member 2. */
+async function followerOfTwo() {
+  const opened = await openTestRaftLog({
+    bootstrap: foundingEntries([1n, 2n, 3n]),
+    // Long enough that this follower never campaigns during the test.
+    electionTimeoutMs: 60_000,
+    requestTimeoutMs: 30_000,
+  });
+  const { log } = opened;
+  await log.start(async () => {});
+  log.step(makeMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 2, commit: 3 }), null);
+  await until(() => log.leaderId === 2n, 2_000);
+  return opened;
+}
+
 describe('RaftLog ReadIndex rounds', () => {
   it('ask the leader again when a request or its answer is lost', async () => {
-    const { log, sent } = await openTestRaftLog({
-      bootstrap: foundingEntries([1n, 2n, 3n]),
-      // Long enough that this follower never campaigns during the test.
-      electionTimeoutMs: 60_000,
-      requestTimeoutMs: 30_000,
-    });
-    await log.start(async () => {});
-    log.step(makeMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 2, commit: 3 }), null);
-    await until(() => log.leaderId === 2n, 2_000);
+    const { log, sent } = await followerOfTwo();
 
     const started = Date.now();
     const read = log.readIndex();
@@ -41,14 +48,7 @@ describe('RaftLog ReadIndex rounds', () => {
   });
 
   it('keeps one round in flight: reads arriving meanwhile share the next round', async () => {
-    const { log, sent } = await openTestRaftLog({
-      bootstrap: foundingEntries([1n, 2n, 3n]),
-      electionTimeoutMs: 60_000,
-      requestTimeoutMs: 30_000,
-    });
-    await log.start(async () => {});
-    log.step(makeMessage({ type: MessageType.MsgHeartbeat, from: 2n, to: 1n, term: 2, commit: 3 }), null);
-    await until(() => log.leaderId === 2n, 2_000);
+    const { log, sent } = await followerOfTwo();
     const asks = () => sent.filter((m) => m.type === MessageType.MsgReadIndex);
     const answer = (m: Message, index: number) =>
       log.step(makeMessage({ type: MessageType.MsgReadIndexResp, from: 2n, to: 1n, term: 2, index, entries: m.entries }), null);
