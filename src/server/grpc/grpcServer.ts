@@ -1,6 +1,6 @@
 // The client-facing gRPC server: etcd's six services on every --listen-client-urls address, with
 // etcd's message limits and keepalive policy (clients ping every 30 s; etcd allows pings every 5 s).
-// Two engines serve them: capstan's own node:http2 server (wire/, the default) and grpc-js's Server
+// Two engines serve them: capstan's own HTTP/2 gRPC server (wire/ on h2/, the default) and grpc-js's Server
 // (CAPSTAN_GRPC_SERVER=grpc-js), kept for comparison and as a fallback.
 import * as grpc from '@grpc/grpc-js';
 import type { ParsedUrl } from '../config/urls.js';

@@ -1,5 +1,5 @@
-// capstan's node:http2 gRPC server (src/server/grpc/wire) against grpc-js's client and a raw
-// node:http2 client on loopback: the wire rules a drop-in for grpc-js's Server must keep. A small
+// capstan's gRPC server (src/server/grpc/wire on h2/) against grpc-js's client and a raw node:http2
+// client on loopback: the wire rules a drop-in for grpc-js's Server must keep. A small
 // JSON-coded test service stands in for etcd's, so each rule is exercised alone.
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
@@ -9,38 +9,7 @@ import { parseUrl } from '../../../src/server/config/urls.js';
 import { encodeGrpcMessage, parseGrpcTimeout } from '../../../src/server/grpc/wire/grpcStatus.js';
 import { frameMessage, MessageDecoder } from '../../../src/server/grpc/wire/messageFraming.js';
 import { WireServer } from '../../../src/server/grpc/wire/wireServer.js';
-
-interface Msg {
-  text: string;
-  n?: number;
-}
-
-const json = {
-  serialize: (v: Msg) => Buffer.from(JSON.stringify(v)),
-  deserialize: (b: Buffer) => JSON.parse(b.toString()) as Msg,
-};
-
-function method(name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Msg, Msg> {
-  return {
-    path: `/test.Echo/${name}`,
-    requestStream,
-    responseStream,
-    requestSerialize: json.serialize,
-    requestDeserialize: json.deserialize,
-    responseSerialize: json.serialize,
-    responseDeserialize: json.deserialize,
-  };
-}
-
-const EchoService: grpc.ServiceDefinition = {
-  Unary: method('Unary', false, false),
-  Fail: method('Fail', false, false),
-  Slow: method('Slow', false, false),
-  Many: method('Many', false, true),
-  Endless: method('Endless', false, true),
-  Chat: method('Chat', true, true),
-  Refuse: method('Refuse', true, true),
-};
+import { EchoService, method, type Msg } from '../../support/echoService.js';
 
 const MAX_RECEIVE = 64 * 1024;
 const seen = { endlessCancelled: false, token: '' as string | undefined };

@@ -1,12 +1,12 @@
 // The request headers as a grpc-js Metadata (what the auth gate reads a token from), built only when a
 // handler asks: most calls carry no credentials worth a Metadata object.
-import type { IncomingHttpHeaders } from 'node:http2';
 import { Metadata } from '@grpc/grpc-js';
+import type { RequestHeaders } from '../h2/requestHeaders.js';
 
 /** HTTP/2 and gRPC protocol headers, which grpc-js does not show handlers either. */
 const PROTOCOL_HEADERS = new Set(['content-type', 'te', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding']);
 
-export function metadataFromHeaders(headers: IncomingHttpHeaders): Metadata {
+export function metadataFromHeaders(headers: RequestHeaders): Metadata {
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(headers)) {
     if (key.startsWith(':') || PROTOCOL_HEADERS.has(key) || value === undefined) continue;

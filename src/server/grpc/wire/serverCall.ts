@@ -4,9 +4,11 @@
 // 'error', 'close', and the unary callback. Unlike grpc-js, a unary answer goes out as headers, the
 // message and the trailers in one turn of the event loop.
 import { EventEmitter } from 'node:events';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { PeerCertificate } from 'node:tls';
 import { type Metadata, type MethodDefinition, status } from '@grpc/grpc-js';
+import type { H2Stream } from '../h2/h2Stream.js';
+import { encodeHeaderBlock } from '../h2/hpack.js';
+import type { RequestHeaders } from '../h2/requestHeaders.js';
 import { metadataFromHeaders } from './callMetadata.js';
 import { encodeGrpcMessage, statusOf, type WireStatus } from './grpcStatus.js';
 import { frameMessage } from './messageFraming.js';
@@ -17,15 +19,21 @@ export interface TransportInfo {
   readonly authContext: { transportSecurityType?: string; sslPeerCertificate?: PeerCertificate };
 }
 
-const RESPONSE_HEADERS: OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc' };
-// A date header is not part of gRPC, and formatting one is a measurable share of a small call's cost.
-const WITH_TRAILERS = { waitForTrailers: true, sendDate: false };
-const TRAILERS_ONLY = { endStream: true, sendDate: false };
+type Field = readonly [string, string];
 
-function trailersOf(s: WireStatus): OutgoingHttpHeaders {
-  const trailers: OutgoingHttpHeaders = { 'grpc-status': String(s.code) };
-  if (s.details !== '') trailers['grpc-message'] = encodeGrpcMessage(s.details);
-  return trailers;
+const RESPONSE_FIELDS: readonly Field[] = [
+  [':status', '200'],
+  ['content-type', 'application/grpc'],
+];
+/** The blocks of every successful call, encoded once (the encoder keeps no state). */
+const RESPONSE_HEADERS = encodeHeaderBlock(RESPONSE_FIELDS);
+const OK_TRAILERS = encodeHeaderBlock([['grpc-status', '0']]);
+const TRAILERS_ONLY_OK = encodeHeaderBlock([...RESPONSE_FIELDS, ['grpc-status', '0']]);
+
+function statusFields(s: WireStatus): Field[] {
+  const fields: Field[] = [['grpc-status', String(s.code)]];
+  if (s.details !== '') fields.push(['grpc-message', encodeGrpcMessage(s.details)]);
+  return fields;
 }
 
 export class WireCall<Req, Res> extends EventEmitter {
@@ -34,27 +42,20 @@ export class WireCall<Req, Res> extends EventEmitter {
   private headersSent = false;
   /** Set once the call's status is decided (sent, or the stream is gone): nothing more goes out. */
   private finished = false;
-  private trailers: OutgoingHttpHeaders | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private cachedMetadata: Metadata | null = null;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
-    private readonly headers: IncomingHttpHeaders,
+    private readonly stream: H2Stream,
+    private readonly headers: RequestHeaders,
     private readonly method: MethodDefinition<Req, Res>,
     private readonly transport: TransportInfo,
   ) {
     super();
     // grpc-js's convention: a handler emitting 'error' ({code, details}) ends the call with that status.
     this.on('error', (error: unknown) => this.sendStatus(statusOf(error)));
-    stream.on('wantTrailers', () => {
-      const trailers = this.trailers;
-      if (trailers === null) throw new Error('invariant: trailers wanted before the call has a status');
-      stream.sendTrailers(trailers);
-    });
-    // Stream errors (a reset, a write after the peer left) are followed by 'close', handled there; the
-    // wire server gave the stream its 'error' listener before making the call.
-    stream.on('close', () => this.onStreamClose());
+    // A reset by the client, or the connection going, closes the stream.
+    stream.onClose = () => this.onStreamClose();
   }
 
   get metadata(): Metadata {
@@ -116,10 +117,10 @@ export class WireCall<Req, Res> extends EventEmitter {
     if (!this.streamOpen()) return;
     this.finished = true;
     this.clearDeadline();
-    this.trailers = trailersOf({ code: status.OK, details: '' });
     this.headersSent = true;
-    this.stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
-    this.stream.end(framed);
+    this.stream.respond(RESPONSE_HEADERS, false);
+    this.stream.write(framed);
+    this.stream.end(OK_TRAILERS);
   };
 
   /** Writes one response message; false asks the caller to wait for 'drain'. */
@@ -127,7 +128,10 @@ export class WireCall<Req, Res> extends EventEmitter {
     if (this.finished || !this.streamOpen()) return false;
     const framed = frameMessage(this.method.responseSerialize(message));
     this.sendHeaders();
-    return callback ? this.stream.write(framed, callback) : this.stream.write(framed);
+    const more = this.stream.write(framed);
+    // The bytes are the connection's now: it writes them in order or the stream ends.
+    if (callback) process.nextTick(callback);
+    return more;
   }
 
   /**
@@ -135,11 +139,11 @@ export class WireCall<Req, Res> extends EventEmitter {
    * back, as etcd's blocked receive loop does when a watch stream's send buffer is full.
    */
   pause(): void {
-    if (this.streamOpen()) this.stream.pause();
+    this.stream.pause();
   }
 
   resume(): void {
-    if (this.streamOpen()) this.stream.resume();
+    this.stream.resume();
   }
 
   /** Ends a streaming call with OK after what was written. */
@@ -160,23 +164,21 @@ export class WireCall<Req, Res> extends EventEmitter {
     if (!this.streamOpen()) return;
     if (!this.headersSent) {
       this.headersSent = true;
-      this.stream.respond({ ...RESPONSE_HEADERS, ...trailersOf(s) }, TRAILERS_ONLY);
+      this.stream.respond(s.code === status.OK && s.details === '' ? TRAILERS_ONLY_OK : encodeHeaderBlock([...RESPONSE_FIELDS, ...statusFields(s)]), true);
       return;
     }
-    this.trailers = trailersOf(s);
-    this.stream.end();
+    this.stream.end(s.code === status.OK && s.details === '' ? OK_TRAILERS : encodeHeaderBlock(statusFields(s)));
   }
 
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    // Only streaming responses need 'drain' (unary ones never write): one listener less per small call.
-    this.stream.on('drain', () => this.emit('drain'));
-    this.stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
+    this.stream.onDrain = () => this.emit('drain');
+    this.stream.respond(RESPONSE_HEADERS, false);
   }
 
   private streamOpen(): boolean {
-    return !this.stream.closed && !this.stream.destroyed;
+    return !this.stream.closed;
   }
 
   private clearDeadline(): void {

@@ -1,14 +1,15 @@
-// capstan's client-facing gRPC server on node:http2 (h2c with prior knowledge, or TLS with ALPN h2),
-// taking grpc-js service definitions and implementations unchanged. It keeps only what etcd's API
-// needs: unary, server-streaming and bidi calls, deadlines, cancellation, receive limits, keepalive.
-import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
-import { TLSSocket } from 'node:tls';
+// capstan's client-facing gRPC server on its own HTTP/2 (h2/: h2c with prior knowledge, or TLS with
+// ALPN h2), taking grpc-js service definitions and implementations unchanged. It keeps only what etcd's
+// API needs: unary, server-streaming and bidi calls, deadlines, cancellation, receive limits, keepalive.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation, status } from '@grpc/grpc-js';
 import type { ParsedUrl } from '../../config/urls.js';
 import type { ReloadingServerCredentials } from '../../tls/reloadingCredentials.js';
-import { parseGrpcTimeout, statusOf, WireStatusError } from './grpcStatus.js';
-import { keepSessionAlive } from './keepalive.js';
+import { H2Connection } from '../h2/h2Connection.js';
+import type { H2Stream } from '../h2/h2Stream.js';
+import { encodeHeaderBlock } from '../h2/hpack.js';
+import { encodeGrpcMessage, parseGrpcTimeout, statusOf, WireStatusError } from './grpcStatus.js';
 import { MessageDecoder } from './messageFraming.js';
 import { type TransportInfo, WireCall } from './serverCall.js';
 
@@ -31,13 +32,21 @@ interface Route {
   readonly handler: Handler;
 }
 
-type Listener = http2.Http2Server | http2.Http2SecureServer;
+type Listener = net.Server | tls.Server;
+
+/** Request windows: large enough that a big put is not paced by window updates. */
+const STREAM_WINDOW_BYTES = 1024 * 1024;
+const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+/** Largest request header block (grpc-go's default header list limit is 16 MiB; nghttp2's 64 KiB). */
+const MAX_HEADER_BLOCK_BYTES = 1024 * 1024;
+
+const NOT_POST = encodeHeaderBlock([[':status', '405']]);
+const NOT_GRPC = encodeHeaderBlock([[':status', '415']]);
 
 export class WireServer {
   private readonly routes = new Map<string, Route>();
   private readonly listeners: Listener[] = [];
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly transports = new WeakMap<http2.ServerHttp2Session, TransportInfo>();
+  private readonly connections = new Set<H2Connection>();
 
   constructor(private readonly options: WireServerOptions) {}
 
@@ -54,34 +63,30 @@ export class WireServer {
 
   /** Listens on an etcd client URL; resolves with the TCP port (0 for a unix socket). */
   bind(url: ParsedUrl, credentials: ReloadingServerCredentials | null): Promise<number> {
-    const settings: http2.Settings = { maxConcurrentStreams: Math.min(this.options.maxConcurrentStreams, 2 ** 32 - 1) };
-    // node's default session memory cap (10 MiB) would refuse streams under a burst of large puts, and
-    // its header block cap would cut a long grpc-message: grpc-js lifts both the same way.
-    const common = { settings, maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER };
     let listener: Listener;
     if (credentials !== null) {
-      const secure = http2.createSecureServer({
-        ...common,
+      const secure = tls.createServer({
         ...credentials.current(),
+        ALPNProtocols: ['h2'],
         requestCert: credentials.requestCert,
         rejectUnauthorized: credentials.requestCert,
       });
       credentials.onReload((options) => secure.setSecureContext(options));
+      secure.on('secureConnection', (socket: tls.TLSSocket) => this.onSocket(socket, tlsTransport(socket)));
+      secure.on('tlsClientError', () => undefined);
       listener = secure;
     } else {
-      listener = http2.createServer(common);
+      listener = net.createServer((socket) => this.onSocket(socket, plainTransport(socket)));
     }
-    listener.on('session', (session: http2.ServerHttp2Session) => this.onSession(session));
-    listener.on('stream', (stream, headers) => this.onStream(stream, headers));
     return new Promise((resolve, reject) => {
       listener.once('error', reject);
       const ready = () => {
         listener.off('error', reject);
-        // Errors after listening are per connection (handled per session); keep the process alive.
+        // Errors after listening are per connection (handled there); keep the process alive.
         listener.on('error', () => undefined);
         this.listeners.push(listener);
         const address = listener.address();
-        resolve(typeof address === 'object' && address !== null ? (address as AddressInfo).port : 0);
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
       };
       if (url.scheme === 'unix' || url.scheme === 'unixs') {
         listener.listen({ path: url.path }, ready);
@@ -94,7 +99,7 @@ export class WireServer {
 
   /** Stops listening and lets calls in flight finish (GOAWAY), then calls back. */
   tryShutdown(callback: () => void): void {
-    let pending = this.listeners.length + this.sessions.size;
+    let pending = this.listeners.length + this.connections.size;
     const done = () => {
       if (--pending === 0) callback();
     };
@@ -103,58 +108,57 @@ export class WireServer {
       return;
     }
     for (const l of this.listeners) l.close(() => done());
-    for (const s of this.sessions) {
-      if (s.closed || s.destroyed) done();
-      else s.close(done);
+    for (const c of this.connections) {
+      c.onClosed(done);
+      c.close();
     }
   }
 
   /** Stops listening and drops every connection now. */
   forceShutdown(): void {
     for (const l of this.listeners) l.close();
-    for (const s of this.sessions) s.destroy();
-    this.sessions.clear();
+    for (const c of this.connections) c.destroy();
+    this.connections.clear();
   }
 
-  private onSession(session: http2.ServerHttp2Session): void {
-    this.sessions.add(session);
-    session.on('error', () => undefined);
-    session.once('close', () => this.sessions.delete(session));
-    keepSessionAlive(session, { intervalMs: this.options.keepaliveIntervalMs, timeoutMs: this.options.keepaliveTimeoutMs });
+  private onSocket(socket: net.Socket, transport: TransportInfo): void {
+    socket.setNoDelay(true);
+    const connection = new H2Connection(socket, {
+      maxConcurrentStreams: this.options.maxConcurrentStreams,
+      streamWindow: STREAM_WINDOW_BYTES,
+      connectionWindow: CONNECTION_WINDOW_BYTES,
+      maxHeaderBlockBytes: MAX_HEADER_BLOCK_BYTES,
+      keepaliveIntervalMs: this.options.keepaliveIntervalMs,
+      keepaliveTimeoutMs: this.options.keepaliveTimeoutMs,
+      onStream: (stream) => this.onStream(stream, transport),
+    });
+    this.connections.add(connection);
+    connection.onClosed(() => this.connections.delete(connection));
   }
 
-  private transportOf(session: http2.ServerHttp2Session): TransportInfo {
-    let info = this.transports.get(session);
-    if (info === undefined) {
-      const socket = session.socket;
-      const peer = socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
-      info =
-        socket instanceof TLSSocket
-          ? { peer, authContext: { transportSecurityType: 'ssl', sslPeerCertificate: socket.getPeerCertificate() } }
-          : { peer, authContext: {} };
-      this.transports.set(session, info);
-    }
-    return info;
-  }
-
-  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', () => undefined);
+  private onStream(stream: H2Stream, transport: TransportInfo): void {
+    const headers = stream.headers;
     const contentType = headers['content-type'];
     if (headers[':method'] !== 'POST' || typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
       // Not gRPC: HTTP's answer, as grpc-go gives (415 for a wrong content type).
-      stream.respond({ ':status': headers[':method'] === 'POST' ? 415 : 405 }, { endStream: true });
+      stream.respond(headers[':method'] === 'POST' ? NOT_GRPC : NOT_POST, true);
       return;
     }
-    const path = headers[':path'] ?? '';
+    const path = (headers[':path'] as string | undefined) ?? '';
     const route = this.routes.get(path);
     if (route === undefined) {
       stream.respond(
-        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status.UNIMPLEMENTED), 'grpc-message': `unknown method ${path}` },
-        { endStream: true },
+        encodeHeaderBlock([
+          [':status', '200'],
+          ['content-type', 'application/grpc'],
+          ['grpc-status', String(status.UNIMPLEMENTED)],
+          ['grpc-message', encodeGrpcMessage(`unknown method ${path}`)],
+        ]),
+        true,
       );
       return;
     }
-    const call: AnyCall = new WireCall(stream, headers, route.method, this.transportOf(stream.session as http2.ServerHttp2Session));
+    const call: AnyCall = new WireCall(stream, headers, route.method, transport);
     const timeout = parseGrpcTimeout(headers['grpc-timeout'] as string | undefined);
     if (timeout !== null) call.setDeadline(timeout);
     const decoder = new MessageDecoder(this.options.maxReceiveMessageBytes);
@@ -179,7 +183,7 @@ export class WireServer {
 
     if (method.requestStream) {
       invoke();
-      stream.on('data', (chunk: Buffer) => {
+      stream.onData = (chunk: Buffer) => {
         if (failed) return;
         let messages: Buffer[];
         try {
@@ -198,16 +202,16 @@ export class WireServer {
           }
           call.deliver(message);
         }
-      });
-      stream.on('end', () => {
+      };
+      stream.onEnd = () => {
         if (!failed) call.deliverEnd();
-      });
+      };
       return;
     }
 
     // Unary and server-streaming calls: exactly one request message, then the client's end of stream.
     let request: Buffer | null = null;
-    stream.on('data', (chunk: Buffer) => {
+    stream.onData = (chunk: Buffer) => {
       if (failed) return;
       try {
         const messages = decoder.push(chunk);
@@ -218,8 +222,8 @@ export class WireServer {
       } catch (error) {
         fail(error instanceof WireStatusError ? error : statusOf(error), false);
       }
-    });
-    stream.on('end', () => {
+    };
+    stream.onEnd = () => {
       if (failed || call.destroyed) return;
       if (request === null) {
         fail({ code: status.UNIMPLEMENTED, details: `received no request message for ${method.path}` }, false);
@@ -232,6 +236,18 @@ export class WireServer {
         return;
       }
       invoke();
-    });
+    };
   }
+}
+
+function plainTransport(socket: net.Socket): TransportInfo {
+  return { peer: peerOf(socket), authContext: {} };
+}
+
+function tlsTransport(socket: tls.TLSSocket): TransportInfo {
+  return { peer: peerOf(socket), authContext: { transportSecurityType: 'ssl', sslPeerCertificate: socket.getPeerCertificate() } };
+}
+
+function peerOf(socket: net.Socket): string {
+  return socket.remoteAddress === undefined ? 'unix' : `${socket.remoteAddress}:${socket.remotePort ?? 0}`;
 }
