@@ -9,6 +9,7 @@ import { processMemory } from './cluster/memory.js';
 import type { LatencySummary, Measurement, MemberMemory, Skipped, SystemName, ToolName } from './model.js';
 import type { BenchPlan, LoadStep } from './plan.js';
 import { runBenchmark } from './tools/etcdBenchmark.js';
+import { warmUp } from './warmUp.js';
 import type { WorkloadRun } from './workloadRun.js';
 
 /** Everything measured on one (system, member count). */
@@ -58,18 +59,21 @@ export async function runSize(system: SystemName, size: number, plan: BenchPlan,
   const measurements: Measurement[] = [];
   try {
     await seedReadKey(cluster, plan.valueSize);
+    const common = {
+      endpoints: cluster.endpoints,
+      leader: cluster.leader,
+      readKey: READ_KEY,
+      keySize: plan.keySize,
+      valueSize: plan.valueSize,
+      watchPutRate: plan.watchPutRate,
+      maxSeconds: plan.maxStepSeconds,
+    };
+    const warmTool = plan.tools[0]!;
+    await warmUp(common, (run) => runFor(warmTool, run), plan.mode === 'quick' ? 0.25 : 1);
+    log(`${system} x${size}: warmed up`);
     for (const step of plan.steps) {
       for (const tool of plan.tools) {
-        const run: WorkloadRun = {
-          ...step,
-          endpoints: cluster.endpoints,
-          leader: cluster.leader,
-          readKey: READ_KEY,
-          keySize: plan.keySize,
-          valueSize: plan.valueSize,
-          watchPutRate: plan.watchPutRate,
-          maxSeconds: plan.maxStepSeconds,
-        };
+        const run: WorkloadRun = { ...step, ...common };
         const base = { system, members: size, tool, workload: step.workload, clients: step.clients, conns: step.conns };
         try {
           const { summary, note } = await runFor(tool, run);

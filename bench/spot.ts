@@ -4,10 +4,12 @@ import path from 'node:path';
 import { startBenchCluster } from './cluster/benchCluster.js';
 import type { LatencySummary, SystemName, WorkloadName } from './model.js';
 import { runBenchmark } from './tools/etcdBenchmark.js';
+import { warmUp } from './warmUp.js';
 
 /*
  * The quick before/after check for performance work: `node dist/bench/spot.js [--members=3]
- * [--rounds=3] [--systems=etcd,capstan] [--scale=1] [--baseline=/other/checkout/dist/src/server/main.js]`.
+ * [--rounds=3] [--systems=etcd,capstan] [--scale=1] [--baseline=/other/checkout/dist/src/server/main.js]
+ * [--cold]`. Each fresh cluster gets warmUp.ts's load first unless --cold.
  * A fresh cluster per system per round, systems alternating, so a noisy neighbour hurts all alike;
  * etcd's benchmark tool; medians over rounds and each capstan build's ratio to etcd. `--baseline`
  * adds another capstan build (say, before a change) as a third contender in the same rounds.
@@ -72,19 +74,15 @@ async function main(): Promise<void> {
         else process.env.CAPSTAN_MAIN = previousMain;
       }
       try {
+        const common = { endpoints: cluster.endpoints, leader: cluster.leader, readKey: 'spot', keySize: 8, valueSize: 256, watchPutRate: 100, maxSeconds: 120 };
+        if (!process.argv.includes('--cold')) await warmUp(common, runBenchmark, scale);
         for (const step of STEPS) {
           const { summary } = await runBenchmark({
+            ...common,
             workload: step.workload,
-            endpoints: cluster.endpoints,
-            leader: cluster.leader,
             clients: step.clients,
             conns: step.conns,
             total: Math.max(step.clients, Math.round(step.total * scale)),
-            readKey: 'spot',
-            keySize: 8,
-            valueSize: 256,
-            watchPutRate: 100,
-            maxSeconds: 120,
           });
           const key = `${label}\t${step.label}`;
           results.set(key, [...(results.get(key) ?? []), summary]);

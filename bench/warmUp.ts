@@ -1,0 +1,30 @@
+import type { WorkloadName } from './model.js';
+import type { WorkloadRun } from './workloadRun.js';
+
+/*
+ * The same warm-up for every system on every fresh cluster, before anything is measured. capstan runs
+ * on V8, which optimises its hot paths only after some thousands of calls: a fresh 3-member cluster's
+ * first 400 one-client puts ran at a third of its steady rate, and it took ~3,000 puts to get there
+ * (docs/bench.md, fourth round). etcd, compiled ahead of time, needs none and gets the same load.
+ */
+
+interface WarmUpStep {
+  workload: WorkloadName;
+  clients: number;
+  conns: number;
+  total: number;
+}
+
+const WARM_UP: readonly WarmUpStep[] = [
+  { workload: 'put', clients: 16, conns: 16, total: 4000 },
+  { workload: 'range-s', clients: 16, conns: 16, total: 4000 },
+  { workload: 'range-l', clients: 16, conns: 16, total: 2000 },
+  { workload: 'put', clients: 1, conns: 1, total: 600 },
+];
+
+/** Runs the warm-up steps with `run` (the measuring tool), `scale` shrinking every count. */
+export async function warmUp(base: Omit<WorkloadRun, 'workload' | 'clients' | 'conns' | 'total'>, run: (w: WorkloadRun) => Promise<unknown>, scale = 1): Promise<void> {
+  for (const step of WARM_UP) {
+    await run({ ...base, ...step, total: Math.max(step.clients, Math.round(step.total * scale)) });
+  }
+}
