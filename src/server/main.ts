@@ -83,6 +83,7 @@ async function run(config: Config): Promise<void> {
     keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
     keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
     engine: grpcEngineFromEnv(process.env),
+    http1: metrics.httpHandler(),
   }, gate);
   const tlsCredentials = clientCredentials(config, tlsReloadLog);
   tlsCredentials?.watch();

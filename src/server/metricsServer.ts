@@ -2,7 +2,7 @@
 // endpoints answered from the member, gRPC outcomes, disk latencies, store gauges.
 import type { Config } from './config/config.js';
 import { ETCD_API_VERSION } from './config/version.js';
-import { type HttpTlsSource, type RunningHttpServer, startHttpEndpoints } from './http/httpServer.js';
+import { createHttpHandler, type HttpEndpointsOptions, type HttpTlsSource, type RequestHandler, type RunningHttpServer, startHttpEndpoints } from './http/httpServer.js';
 import type { Logger } from './logger.js';
 import type { Member } from './member.js';
 import { type CapstanMetrics, createMetrics, grpcCodeName } from './metrics.js';
@@ -11,6 +11,8 @@ export interface MetricsServer {
   readonly metrics: CapstanMetrics;
   /** Starts the listeners; `tls` serves the https:// ones (etcd uses the client TLS flags for them). */
   attach(member: Member, tls?: HttpTlsSource): Promise<void>;
+  /** The HTTP endpoints' handler once attached, for the client URLs to serve as well. */
+  httpHandler(): RequestHandler;
   walFsync(seconds: number): void;
   backendCommit(seconds: number): void;
   rpcHandled(service: string, method: string, code: number): void;
@@ -21,6 +23,7 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
   const metrics = createMetrics({ serverVersion: ETCD_API_VERSION, extensive: config.metrics === 'extensive' });
   let listeners: RunningHttpServer[] = [];
   let refresh: NodeJS.Timeout | null = null;
+  let handler: RequestHandler | null = null;
 
   return {
     metrics,
@@ -39,7 +42,7 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
         metrics.server.proposalsApplied.set(s.appliedIndex);
       }, 1000);
       refresh.unref();
-      listeners = await startHttpEndpoints(config.listenMetricsUrls, {
+      const endpoints: HttpEndpointsOptions = {
         registry: metrics.registry,
         metrics: metrics.server,
         logger,
@@ -68,7 +71,13 @@ export function createMetricsServer(config: Config, logger: Logger): MetricsServ
             });
           },
         },
-      });
+      };
+      handler = createHttpHandler(endpoints);
+      listeners = await startHttpEndpoints(config.listenMetricsUrls, endpoints, handler);
+    },
+    httpHandler() {
+      if (handler === null) throw new Error('invariant: httpHandler() before attach()');
+      return handler;
     },
     walFsync: (seconds) => metrics.disk.walFsyncDuration.observe(seconds),
     backendCommit: (seconds) => metrics.disk.backendCommitDuration.observe(seconds),

@@ -24,11 +24,11 @@ function tlsStatus(port: number, caFile: string, client: CertFiles | null): Prom
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** GET over https with a client certificate; the status code, or the error's message. */
-function httpsGet(url: string, caFile: string, client: CertFiles): Promise<number | string> {
+function httpsGet(url: string, caFile: string, client: CertFiles, alpn?: string[]): Promise<number | string> {
   return new Promise((resolve) => {
     const req = https.get(
       url,
-      { ca: readFileSync(caFile), cert: readFileSync(client.cert), key: readFileSync(client.key), timeout: 3000 },
+      { ca: readFileSync(caFile), cert: readFileSync(client.cert), key: readFileSync(client.key), timeout: 3000, ...(alpn ? { ALPNProtocols: alpn, agent: false } : {}) },
       (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
@@ -114,6 +114,15 @@ describeWithReference(['etcdctl'], () => {
     expect(await httpsGet(`${metricsUrl}/metrics`, ca.cert, root)).toBe(200);
     const other = makeCa(dir, 'metrics-other-ca').issue('metrics-stranger');
     expect(await httpsGet(`${metricsUrl}/health`, ca.cert, other)).not.toBe(200);
+  });
+
+  it('serves the HTTP endpoints on the client URL too, over TLS, with or without ALPN http/1.1', async () => {
+    expect(await httpsGet(`${url}/health`, ca.cert, root)).toBe(200);
+    expect(await httpsGet(`${url}/metrics`, ca.cert, root, ['http/1.1'])).toBe(200);
+    const other = makeCa(dir, 'client-url-other-ca').issue('client-url-stranger');
+    expect(await httpsGet(`${url}/health`, ca.cert, other)).not.toBe(200);
+    // gRPC on the same listener is unaffected.
+    expect(await tlsStatus(Number(new URL(url).port), ca.cert, root)).toBe(true);
   });
 
   it('refuses a client without a certificate', async () => {

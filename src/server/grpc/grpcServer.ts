@@ -2,6 +2,7 @@
 // etcd's message limits and keepalive policy (clients ping every 30 s; etcd allows pings every 5 s).
 // Two engines serve them: capstan's own HTTP/2 gRPC server (wire/ on h2/, the default) and grpc-js's Server
 // (CAPSTAN_GRPC_SERVER=grpc-js), kept for comparison and as a fallback.
+import type { RequestListener } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import type { ParsedUrl } from '../config/urls.js';
 import type { ReloadingServerCredentials } from '../tls/reloadingCredentials.js';
@@ -28,6 +29,8 @@ export interface GrpcServerOptions {
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
   engine: GrpcEngine;
+  /** etcd's HTTP endpoints (/health, /metrics, /version...), served beside gRPC on the client URLs. */
+  http1?: RequestListener;
 }
 
 export type GrpcEngine = 'wire' | 'grpc-js';
@@ -61,6 +64,7 @@ export function createGrpcServer(
       maxConcurrentStreams: opts.maxConcurrentStreams,
       keepaliveIntervalMs: opts.keepaliveIntervalMs,
       keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+      ...(opts.http1 === undefined ? {} : { http1: opts.http1 }),
       // keepaliveMinTimeMs has no use here: client pings are answered at any rate (keepalive.ts).
     });
     addServices(server, ctx, observer, gate);

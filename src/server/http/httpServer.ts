@@ -1,5 +1,6 @@
 // The member's HTTP endpoints, as etcd serves them on --listen-metrics-urls: /metrics, /health,
-// /livez, /readyz (and their per-check subpaths) and /version. Client URLs stay gRPC-only in capstan.
+// /livez, /readyz (and their per-check subpaths) and /version; the client URLs serve the same handler
+// beside gRPC (grpc/wire/wireServer.ts), as etcd's do.
 // The server reads the member only through the callbacks it is given.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -151,8 +152,11 @@ export async function listenHttp(url: ParsedUrl, handler: RequestHandler, tls?: 
 }
 
 /** Starts one listener per --listen-metrics-urls entry; on a failure, closes those already started. */
-export async function startHttpEndpoints(urls: readonly ParsedUrl[], options: HttpEndpointsOptions): Promise<RunningHttpServer[]> {
-  const handler = createHttpHandler(options);
+export async function startHttpEndpoints(
+  urls: readonly ParsedUrl[],
+  options: HttpEndpointsOptions,
+  handler: RequestHandler = createHttpHandler(options),
+): Promise<RunningHttpServer[]> {
   const started: RunningHttpServer[] = [];
   try {
     for (const url of urls) {

@@ -329,3 +329,45 @@ describe('WireServer shutdown', () => {
     await stopped;
   });
 });
+
+describe('WireServer with HTTP/1 beside gRPC', () => {
+  it('answers HTTP/1.1 on the same port, and gRPC even when its preface arrives a byte at a time', async () => {
+    const own = new WireServer({
+      maxReceiveMessageBytes: MAX_RECEIVE,
+      maxConcurrentStreams: 10,
+      keepaliveIntervalMs: 0,
+      keepaliveTimeoutMs: 0,
+      http1: (req, res) => res.end(`hello ${req.method} ${req.url}`),
+    });
+    own.addService(EchoService, implementation);
+    const ownPort = await own.bind(parseUrl('http://127.0.0.1:0'), null);
+    try {
+      const res = await fetch(`http://127.0.0.1:${ownPort}/health`);
+      expect(await res.text()).toBe('hello GET /health');
+      // "POST" shares its first byte with the HTTP/2 preface ("PRI ...").
+      const posted = await fetch(`http://127.0.0.1:${ownPort}/x`, { method: 'POST', body: 'b' });
+      expect(await posted.text()).toBe('hello POST /x');
+
+      const socket = net.connect(ownPort, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      const settingsSeen = new Promise<Buffer>((resolve) => socket.once('data', resolve));
+      for (const byte of Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')) {
+        socket.write(Buffer.from([byte]));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const first = await settingsSeen;
+      expect(first[3]).toBe(4); // the server's SETTINGS: it took the connection as HTTP/2
+      socket.destroy();
+
+      const Client = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+      const c = new Client(`127.0.0.1:${ownPort}`, grpc.credentials.createInsecure()) as typeof client;
+      const answer = await new Promise<Msg>((resolve, reject) =>
+        (c['Unary'] as (r: Msg, cb: (e: grpc.ServiceError | null, v?: Msg) => void) => void).call(c, { text: 'h2' }, (e, v) => (e ? reject(e) : resolve(v as Msg))),
+      );
+      c.close();
+      expect(answer.text).toBe('echo h2');
+    } finally {
+      own.forceShutdown();
+    }
+  });
+});

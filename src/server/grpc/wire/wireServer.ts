@@ -1,11 +1,13 @@
 // capstan's client-facing gRPC server on its own HTTP/2 (h2/: h2c with prior knowledge, or TLS with
 // ALPN h2), taking grpc-js service definitions and implementations unchanged. It keeps only what etcd's
 // API needs: unary, server-streaming and bidi calls, deadlines, cancellation, receive limits, keepalive.
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation, status } from '@grpc/grpc-js';
 import type { ParsedUrl } from '../../config/urls.js';
 import type { ReloadingServerCredentials } from '../../tls/reloadingCredentials.js';
+import { PREFACE } from '../h2/frames.js';
 import { H2Connection } from '../h2/h2Connection.js';
 import type { H2Stream } from '../h2/h2Stream.js';
 import { encodeHeaderBlock } from '../h2/hpack.js';
@@ -18,6 +20,11 @@ export interface WireServerOptions {
   maxConcurrentStreams: number;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
+  /**
+   * Serves HTTP/1.x on the same listeners (etcd answers /health, /metrics, /version... on its client
+   * URLs): a connection that does not open with the HTTP/2 preface, or negotiates ALPN http/1.1.
+   */
+  http1?: http.RequestListener;
 }
 
 /** grpc-js's words for bytes that are not the request message (clients and tests match on them). */
@@ -47,8 +54,14 @@ export class WireServer {
   private readonly routes = new Map<string, Route>();
   private readonly listeners: Listener[] = [];
   private readonly connections = new Set<H2Connection>();
+  private readonly http1Sockets = new Set<net.Socket>();
+  private readonly http1: http.Server | null;
 
-  constructor(private readonly options: WireServerOptions) {}
+  constructor(private readonly options: WireServerOptions) {
+    this.http1 = options.http1 === undefined ? null : http.createServer(options.http1);
+    // Probes and scrapes are short: an idle keep-alive connection is closed after 5 s.
+    if (this.http1 !== null) this.http1.keepAliveTimeout = 5000;
+  }
 
   addService(service: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     for (const [name, method] of Object.entries(service)) {
@@ -67,12 +80,16 @@ export class WireServer {
     if (credentials !== null) {
       const secure = tls.createServer({
         ...credentials.current(),
-        ALPNProtocols: ['h2'],
+        ALPNProtocols: this.http1 === null ? ['h2'] : ['h2', 'http/1.1'],
         requestCert: credentials.requestCert,
         rejectUnauthorized: credentials.requestCert,
       });
       credentials.onReload((options) => secure.setSecureContext(options));
-      secure.on('secureConnection', (socket: tls.TLSSocket) => this.onSocket(socket, tlsTransport(socket)));
+      secure.on('secureConnection', (socket: tls.TLSSocket) => {
+        if (socket.alpnProtocol === 'h2') this.serveH2(socket, tlsTransport(socket));
+        else if (socket.alpnProtocol === 'http/1.1') this.serveHttp1(socket, null);
+        else this.onSocket(socket, tlsTransport(socket));
+      });
       secure.on('tlsClientError', () => undefined);
       listener = secure;
     } else {
@@ -112,6 +129,7 @@ export class WireServer {
       c.onClosed(done);
       c.close();
     }
+    for (const socket of this.http1Sockets) socket.destroy();
   }
 
   /** Stops listening and drops every connection now. */
@@ -119,9 +137,31 @@ export class WireServer {
     for (const l of this.listeners) l.close();
     for (const c of this.connections) c.destroy();
     this.connections.clear();
+    for (const socket of this.http1Sockets) socket.destroy();
   }
 
+  /** A connection without ALPN: the HTTP/2 preface, or else HTTP/1.x when that is served. */
   private onSocket(socket: net.Socket, transport: TransportInfo): void {
+    if (this.http1 === null) {
+      this.serveH2(socket, transport);
+      return;
+    }
+    let seen = Buffer.alloc(0);
+    const sniff = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, PREFACE.length);
+      const h2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (h2 && n < PREFACE.length) return; // a prefix of the preface so far: wait for more
+      socket.off('data', sniff);
+      socket.pause();
+      if (h2) this.serveH2(socket, transport, seen);
+      else this.serveHttp1(socket, seen);
+    };
+    socket.on('data', sniff);
+    socket.on('error', () => undefined);
+  }
+
+  private serveH2(socket: net.Socket, transport: TransportInfo, firstBytes: Buffer | null = null): void {
     socket.setNoDelay(true);
     const connection = new H2Connection(socket, {
       maxConcurrentStreams: this.options.maxConcurrentStreams,
@@ -134,6 +174,21 @@ export class WireServer {
     });
     this.connections.add(connection);
     connection.onClosed(() => this.connections.delete(connection));
+    if (firstBytes !== null) socket.unshift(firstBytes);
+    socket.resume();
+  }
+
+  private serveHttp1(socket: net.Socket, firstBytes: Buffer | null): void {
+    const server = this.http1;
+    if (server === null) {
+      socket.destroy();
+      return;
+    }
+    this.http1Sockets.add(socket);
+    socket.once('close', () => this.http1Sockets.delete(socket));
+    if (firstBytes !== null) socket.unshift(firstBytes);
+    server.emit('connection', socket);
+    socket.resume();
   }
 
   private onStream(stream: H2Stream, transport: TransportInfo): void {
