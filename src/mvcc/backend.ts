@@ -150,12 +150,14 @@ export class Backend {
   private constructor(
     private readonly db: Db,
     readonly dir: string,
+    private readonly onCommit: ((seconds: number) => void) | undefined,
   ) {}
 
-  static async open(dir: string): Promise<Backend> {
+  /** `onCommit` hears how long each commit's LevelDB write took (etcd_disk_backend_commit_duration_seconds). */
+  static async open(dir: string, onCommit?: (seconds: number) => void): Promise<Backend> {
     const db = new Level<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
-    return new Backend(db, dir);
+    return new Backend(db, dir, onCommit);
   }
 
   /** Writes staged and not yet handed to LevelDB. */
@@ -272,7 +274,9 @@ export class Backend {
       ops.push(v === null ? { type: 'del', key: Buffer.from(id, 'latin1') } : { type: 'put', key: Buffer.from(id, 'latin1'), value: v });
     }
     try {
+      const started = performance.now();
       await this.writeBatch(ops, sync);
+      this.onCommit?.((performance.now() - started) / 1000);
     } catch (e) {
       // Keep the writes readable and retryable; newer staged writes win.
       for (const [id, v] of batch) if (!this.staged.has(id)) this.staged.set(id, v);

@@ -58,6 +58,8 @@ const READ_TXN_ATTEMPTS = 5;
 export interface MvccStoreOptions {
   /** History entries a catching-up watcher reads per step (tests make it small). */
   watchHistoryChunk?: number;
+  /** Hears the duration of every backend commit. */
+  onBackendCommit?: (seconds: number) => void;
 }
 
 interface Compaction {
@@ -146,7 +148,7 @@ export class MvccStore {
 
   /** Open (or create) the store in `dir`, rebuilding the key index from the backend. */
   static async open(dir: string, options: MvccStoreOptions = {}): Promise<MvccStore> {
-    const backend = await Backend.open(dir);
+    const backend = await Backend.open(dir, options.onBackendCommit);
     const store = new MvccStore(new KvState(backend), options);
     try {
       await store.restore();

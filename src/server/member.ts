@@ -2,7 +2,7 @@
 // has not applied, and serves etcd's gRPC API. Every write is an internal request proposed to raft,
 // made durable on a quorum, then applied in order by every member.
 import { EtcdError, GrpcCode, mvccErrors } from '../mvcc/errors.js';
-import { MvccStore } from '../mvcc/store.js';
+import { MvccStore, type MvccStoreOptions } from '../mvcc/store.js';
 import {
   type ConfChange,
   ConfChangeType,
@@ -153,7 +153,7 @@ export class Member implements MemberContext {
       await writeIdentity(dirs, identity);
     }
     let started = performance.now();
-    const store = await MvccStore.open(dirs.db);
+    const store = await MvccStore.open(dirs.db, storeOptions(events));
     logger.info('opened backend db', { path: dirs.db, took: tookSince(started), 'consistent-index': store.consistentIndex });
     const alarms = await Alarms.load(store.backend);
     const membership = await ClusterMembership.load(store.backend);
@@ -550,7 +550,7 @@ export class Member implements MemberContext {
     previous.watchable.detachAll();
     await previous.close();
     await installStoreState(this.dirs.db, data);
-    this.store = await MvccStore.open(this.dirs.db);
+    this.store = await MvccStore.open(this.dirs.db, storeOptions(this.events));
     this.store.watchable.adopt(previous.watchable);
     if (this.store.consistentIndex !== index) {
       throw new Error(`invariant: snapshot for index ${index} holds a store at index ${this.store.consistentIndex}`);
@@ -681,6 +681,10 @@ export class Member implements MemberContext {
     await this.store.close();
     await this.wal.close();
   }
+}
+
+function storeOptions(events: MemberEvents): MvccStoreOptions {
+  return events.backendCommit ? { onBackendCommit: events.backendCommit } : {};
 }
 
 /** The WAL's options; CAPSTAN_WAL_SEGMENT_BYTES (tests only) makes segments small enough to purge quickly. */

@@ -93,7 +93,14 @@ async function httpSession(endpoint: string): Promise<string[]> {
   };
   await ask('GET', '/health');
   await ask('GET', '/version', (b) => Object.keys(JSON.parse(b) as object).filter((k) => k.startsWith('etcd')).join(','));
-  await ask('GET', '/metrics', (b) => ['etcd_server_has_leader 1', 'etcd_mvcc_db_total_size_in_bytes'].map((m) => `${m}: ${b.includes(m)}`).join('\n'));
+  await ask('GET', '/metrics', (b) => {
+    const present = ['etcd_server_has_leader 1', 'etcd_mvcc_db_total_size_in_bytes'].map((m) => `${m}: ${b.includes(m)}`);
+    // The session's writes were fsynced to the WAL and committed to the backend: both histograms count them.
+    const counted = ['etcd_disk_wal_fsync_duration_seconds_count', 'etcd_disk_backend_commit_duration_seconds_count'].map(
+      (m) => `${m} > 0: ${Number(new RegExp(`^${m} (\\S+)`, 'm').exec(b)?.[1] ?? 0) > 0}`,
+    );
+    return [...present, ...counted].join('\n');
+  });
   await ask('GET', '/no-such-path');
   await ask('POST', '/health');
   return out;
