@@ -1,6 +1,7 @@
 // The store's in-memory state and its read paths: the key index (with each live key's latest value),
 // leases, the revision counters, and history lookups that fall through to the backend.
 
+import { ByteArena } from '../raft/byteArena.js';
 import type { Backend } from './backend.js';
 import { EtcdError, mvccErrors } from './errors.js';
 import { KeyIndex } from './keyIndex.js';
@@ -36,6 +37,8 @@ export interface IndexHit {
 export class KvState {
   readonly index = new TreeIndex<KeyIndex>();
   readonly lessor = new Lessor();
+  /** Keys and latest values live as long as the key does: kept apart from short-lived buffers. */
+  readonly bytes = new ByteArena();
   currentRev = 1;
   /** etcd's compactMainRev: -1 until the first compaction. */
   compactMainRev = -1;

@@ -54,7 +54,7 @@ export class WriteTxn {
       });
     }
     if (!ki) {
-      ki = new KeyIndex(Buffer.from(key));
+      ki = new KeyIndex(this.s.bytes.copyBuffer(key));
       this.s.index.set(ki.key, ki);
     }
     return ki;
@@ -75,7 +75,7 @@ export class WriteTxn {
       createRevision: prev ? prev.createRevision : rev.main,
       modRevision: rev.main,
       version: prev ? prev.version + 1 : 1,
-      value: Buffer.from(value),
+      value: this.s.bytes.copyBuffer(value),
       lease,
     });
     ki.put(rev);

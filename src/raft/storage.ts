@@ -1,5 +1,6 @@
 // What raft reads from stable storage, and an in-memory implementation of it (used by tests, the
 // simulation, and by the server as the cache in front of its WAL, as etcd does).
+import { ByteArena } from './byteArena.js';
 import {
   type ConfState,
   type Entry,
@@ -78,6 +79,9 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot = emptySnapshot();
   // ents[0] is a dummy entry holding the index and term of the latest snapshot.
   private ents: Entry[] = [{ term: 0, index: 0, type: EntryType.EntryNormal, data: EMPTY_BYTES }];
+  // The log keeps entries until a snapshot lets it compact them (up to --snapshot-count): their data
+  // is copied out of whatever buffer it arrived in.
+  private readonly arena = new ByteArena();
 
   initialState(): InitialState {
     return { hardState: { ...this.hardState }, confState: cloneConfState(this.snap.metadata.confState) };
@@ -172,6 +176,6 @@ export class MemoryStorage implements Storage {
     const offset = (fresh[0] as Entry).index - this.offset();
     invariant(offset <= this.ents.length, () => `missing log entry [last: ${this.lastIndex()}, append at: ${(fresh[0] as Entry).index}]`);
     if (offset < this.ents.length) this.ents.length = offset;
-    for (const e of fresh) this.ents.push(e);
+    for (const e of fresh) this.ents.push(e.data.length === 0 ? e : { ...e, data: this.arena.copy(e.data) });
   }
 }
