@@ -15,6 +15,11 @@ export class ByteArena {
     if (!(slabBytes > 0)) throw new Error(`invariant: arena slab of ${slabBytes} bytes`);
   }
 
+  /** Whether `copy` packs `n` bytes into a shared slab (larger data gets a buffer of its own). */
+  packs(n: number): boolean {
+    return n > 0 && n <= this.slabBytes / LARGE_FRACTION;
+  }
+
   /** `copy` as a Buffer (a view of the same bytes). */
   copyBuffer(data: Uint8Array): Buffer {
     const out = this.copy(data);
@@ -25,7 +30,7 @@ export class ByteArena {
   copy(data: Uint8Array): Uint8Array {
     const n = data.length;
     if (n === 0) return EMPTY;
-    if (n > this.slabBytes / LARGE_FRACTION) {
+    if (!this.packs(n)) {
       // Large: a buffer of its own (not data.slice(), which on a Buffer is a view).
       const own = new Uint8Array(n);
       own.set(data);

@@ -176,6 +176,8 @@ export class MemoryStorage implements Storage {
     const offset = (fresh[0] as Entry).index - this.offset();
     invariant(offset <= this.ents.length, () => `missing log entry [last: ${this.lastIndex()}, append at: ${(fresh[0] as Entry).index}]`);
     if (offset < this.ents.length) this.ents.length = offset;
-    for (const e of fresh) this.ents.push(e.data.length === 0 ? e : { ...e, data: this.arena.copy(e.data) });
+    // Large data stays as it came: it is most of whatever buffer holds it (a WAL segment read at
+    // restart, a big proposal), and copying it would briefly double what a restart holds.
+    for (const e of fresh) this.ents.push(this.arena.packs(e.data.length) ? { ...e, data: this.arena.copy(e.data) } : e);
   }
 }

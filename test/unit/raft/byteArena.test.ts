@@ -46,6 +46,13 @@ describe('what the member keeps', () => {
     expect(kept.buffer).not.toBe(data.buffer);
   });
 
+  it('large entry data stays in the buffer it came in (a restart would otherwise hold its WAL twice)', () => {
+    const storage = new MemoryStorage();
+    const data = new Uint8Array(20_000).fill(7);
+    storage.append([{ term: 1, index: 1, type: EntryType.EntryNormal, data }]);
+    expect(storage.entries(1, 2, Number.MAX_SAFE_INTEGER)[0]!.data).toBe(data);
+  });
+
   it("the MVCC index's keys and latest values do not pin the request's buffers", async () => {
     const store = await MvccStore.open(tempDir('byte-arena'));
     try {
