@@ -3,7 +3,7 @@
 // RST_STREAM and GOAWAY. Answers are gathered per turn of the event loop and leave in one write, and a
 // unary answer's headers, message and trailers leave together (node:http2 held the trailers back
 // until the client's next frame arrived).
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { writeParts } from '../../peer/socketWrite.js';
 import { FrameWriter } from './frameWriter.js';
 import {
@@ -72,7 +72,7 @@ export class H2Connection implements StreamHost {
   private readonly closeCallbacks: (() => void)[] = [];
 
   constructor(
-    readonly socket: Duplex,
+    readonly socket: Socket,
     private readonly options: H2ConnectionOptions,
   ) {
     this.receiveWindow = options.connectionWindow;
@@ -352,6 +352,7 @@ export class H2Connection implements StreamHost {
     }
     if ((to - from) % 6 !== 0) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS not a multiple of 6 bytes');
     if (this.state === 'settings') this.state = 'open';
+    let windowsGrew = false;
     for (let at = from; at < to; at += 6) {
       const id = (b[at]! << 8) | b[at + 1]!;
       const value = readUint32(b, at + 2);
@@ -363,6 +364,7 @@ export class H2Connection implements StreamHost {
           if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'INITIAL_WINDOW_SIZE above 2^31-1');
           const delta = value - this.peerInitialWindow;
           this.peerInitialWindow = value;
+          if (delta > 0) windowsGrew = true;
           for (const stream of this.streams.values()) {
             stream.sendWindow += delta;
             if (stream.sendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'a stream window above 2^31-1');
@@ -380,7 +382,8 @@ export class H2Connection implements StreamHost {
     }
     this.writer.frame(FrameType.SETTINGS, Flag.ACK, 0);
     this.scheduleFlush();
-    for (const stream of [...this.streams.values()]) stream.pump();
+    // Only a larger initial window can release DATA held back (pump stops at a closed window only).
+    if (windowsGrew) for (const stream of [...this.streams.values()]) stream.pump();
   }
 
   private onWindowUpdate(streamId: number, b: Buffer, from: number, to: number): void {
@@ -449,7 +452,7 @@ export class H2Connection implements StreamHost {
     this.flushScheduled = false;
     if (this.state === 'closed' || this.socket.destroyed) return;
     const parts = this.writer.take();
-    if (parts.length > 0) writeParts(this.socket as Parameters<typeof writeParts>[0], parts);
+    if (parts.length > 0) writeParts(this.socket, parts);
     if (!this.socket.writableNeedDrain) this.notifyDrained();
   }
 
