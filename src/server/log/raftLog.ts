@@ -439,7 +439,9 @@ export class RaftLog implements ConsensusLog {
     if (rd.entries.length > 0) this.walPositions.noteEntries(rd.entries[0]!.index, firstSeq + (rd.snapshot ? 1 : 0), rd.entries.length);
     if (rd.hardState) this.hardStateWrittenSeq = firstSeq + records.length - 1;
     const durableHardState = this.hardStateWrittenSeq;
-    if (records.length > 0) await this.opts.wal.append(records, { sync });
+    // A follower's acknowledgement waits for this sync and nothing else, so it skips the thread pool
+    // while the disk is fast. The leader's sync overlaps its followers' and must not stop its loop.
+    if (records.length > 0) await this.opts.wal.append(records, { sync, inlineSync: !leader });
     if (failpointsSet && records.length > 0) await failpoint('raftAfterSave');
     if (failpointsSet && rd.snapshot) await failpoint('raftAfterSaveSnap');
     // A synced append makes every record before it durable too, an unsynced hard state included.

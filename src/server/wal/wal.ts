@@ -5,9 +5,10 @@
 // Record seqs number every record ever appended, from 0; a segment's name carries the seq of its
 // first record, which lets open() prove no records are missing between segments.
 
-import { promises as fs } from 'node:fs';
+import fsSync, { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fdatasync, fsyncDir, readWholeSync, writeFullySync } from './durable-fs.js';
+import { InlineSyncGate } from './inlineSyncGate.js';
 import { failpoint, failpointsSet } from '../failpoints.js';
 import { WalClosedError, WalCorruptError, WalFailedError } from './errors.js';
 import { encodeRecords, RECORD_ALIGN, type WalRecord } from './record.js';
@@ -26,6 +27,18 @@ export interface WalOptions {
   preallocate?: boolean;
   /** Called with the duration of every batch's fdatasync, for etcd_disk_wal_fsync_duration_seconds. */
   onFsync?: (seconds: number) => void;
+  /** A sync slower than this sends syncs back to the thread pool for a while (inlineSyncGate.ts). */
+  inlineSyncBudgetMs?: number;
+}
+
+export interface AppendOptions {
+  /** false: resolve once written, without fdatasync. Default true. */
+  sync?: boolean;
+  /**
+   * fdatasync on the event loop while syncs are fast (a follower's writes, whose acknowledgement waits
+   * for nothing else). The whole batch syncs inline only if every append in it asks to.
+   */
+  inlineSync?: boolean;
 }
 
 export interface SegmentInfo {
@@ -55,7 +68,7 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 type Op =
-  | ({ kind: 'append'; bytes: Buffer; count: number; sync: boolean } & Waiter)
+  | ({ kind: 'append'; bytes: Buffer; count: number; sync: boolean; inlineSync: boolean } & Waiter)
   | ({ kind: 'control'; run: () => Promise<void> } & Waiter);
 
 export class Wal {
@@ -66,12 +79,15 @@ export class Wal {
   private handleOpen = true;
   /** Seq the next append() call's first record gets; runs ahead of nextSeq while batches are queued. */
   private assignedSeq: number;
+  private readonly inlineSyncGate: InlineSyncGate;
+  private readonly syncCounts = { inline: 0, threaded: 0 };
 
   private constructor(
     private readonly dir: string,
     private readonly segmentBytes: number,
     private readonly preallocate: boolean,
     private readonly onFsync: ((seconds: number) => void) | undefined,
+    inlineSyncBudgetMs: number | undefined,
     private readonly segs: SegmentInfo[],
     private handle: fs.FileHandle,
     private writeOffset: number,
@@ -79,6 +95,7 @@ export class Wal {
     private nextSeq: number,
   ) {
     this.assignedSeq = nextSeq;
+    this.inlineSyncGate = new InlineSyncGate(inlineSyncBudgetMs);
   }
 
   static async open(dir: string, opts: WalOptions = {}): Promise<WalOpenResult> {
@@ -94,7 +111,7 @@ export class Wal {
     if (segs.length === 0) {
       const first: SegmentInfo = { seq: 0, firstRecordSeq: 0, path: path.join(dir, formatSegmentName({ seq: 0, firstRecordSeq: 0 })) };
       const handle = await createSegmentFile(dir, first.path, preallocate ? segmentBytes : 0);
-      const wal = new Wal(dir, segmentBytes, preallocate, opts.onFsync, [first], handle, 0, 0);
+      const wal = new Wal(dir, segmentBytes, preallocate, opts.onFsync, opts.inlineSyncBudgetMs, [first], handle, 0, 0);
       return { wal, records: [], firstRecordSeq: 0, repaired: null };
     }
 
@@ -134,7 +151,7 @@ export class Wal {
       await handle.close();
       throw err;
     }
-    const wal = new Wal(dir, segmentBytes, preallocate, opts.onFsync, segs, handle, lastEnd, firstRecordSeq + records.length);
+    const wal = new Wal(dir, segmentBytes, preallocate, opts.onFsync, opts.inlineSyncBudgetMs, segs, handle, lastEnd, firstRecordSeq + records.length);
     return { wal, records, firstRecordSeq, repaired };
   }
 
@@ -144,7 +161,7 @@ export class Wal {
    * With `sync: false` it resolves once they are written, not synced (etcd's MustSync: a hard state
    * whose only change is the commit index); a later synced append makes them durable too.
    */
-  append(records: readonly WalRecord[], opts: { sync?: boolean } = {}): Promise<void> {
+  append(records: readonly WalRecord[], opts: AppendOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new WalClosedError());
     if (this.failure) return Promise.reject(this.failure);
     let bytes: Buffer;
@@ -155,7 +172,7 @@ export class Wal {
     }
     this.assignedSeq += records.length;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'append', bytes, count: records.length, sync: opts.sync ?? true, resolve, reject });
+      this.queue.push({ kind: 'append', bytes, count: records.length, sync: opts.sync ?? true, inlineSync: opts.inlineSync ?? false, resolve, reject });
       this.kick();
     });
   }
@@ -192,6 +209,11 @@ export class Wal {
   /** The segments on disk, oldest first. */
   segments(): SegmentInfo[] {
     return this.segs.map((s) => ({ ...s }));
+  }
+
+  /** How many batch syncs ran on the event loop and how many in the thread pool (tests, diagnostics). */
+  syncs(): { inline: number; threaded: number } {
+    return { ...this.syncCounts };
   }
 
   /** The seq the first record of the next append() call will get. */
@@ -263,9 +285,14 @@ export class Wal {
         writeFullySync(this.handle.fd, bytes, this.writeOffset);
         if (batch.some((op) => op.sync)) {
           if (failpointsSet) await failpoint('walBeforeSync');
+          const inline = batch.every((op) => op.inlineSync) && this.inlineSyncGate.allowed();
           const t0 = process.hrtime.bigint();
-          await fdatasync(this.handle.fd);
-          this.onFsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
+          if (inline) fsSync.fdatasyncSync(this.handle.fd);
+          else await fdatasync(this.handle.fd);
+          const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+          this.inlineSyncGate.observe(seconds * 1000);
+          this.syncCounts[inline ? 'inline' : 'threaded']++;
+          this.onFsync?.(seconds);
         }
         this.writeOffset += bytes.length;
         this.nextSeq += count;

@@ -5,9 +5,11 @@
 
 import { Wal } from '../../../src/server/wal/index.js';
 
-const [dir, segmentBytesArg, preallocateArg, bigArg] = process.argv.slice(2);
+const [dir, segmentBytesArg, preallocateArg, bigArg, inlineArg] = process.argv.slice(2);
 // With big records a write takes long enough that the kill often lands inside it, tearing the tail.
 const big = bigArg === 'true';
+// Syncs on the event loop (a follower's appends) instead of the thread pool.
+const inlineSync = inlineArg === 'true';
 if (!dir || !segmentBytesArg || !preallocateArg) throw new Error('usage: crash-child <dir> <segmentBytes> <preallocate>');
 
 const MAX_RECORDS = 200_000;
@@ -36,7 +38,7 @@ process.stdout.write(`ready ${next}\n`);
 async function appender(): Promise<void> {
   while (next < MAX_RECORDS && Date.now() < deadline) {
     const id = next++;
-    await wal.append([{ type: 1 + (id % 255), data: payload(id) }]);
+    await wal.append([{ type: 1 + (id % 255), data: payload(id) }], { inlineSync });
     process.stdout.write(`ok ${id}\n`);
   }
 }

@@ -46,11 +46,12 @@ function runAndKill(
   segmentBytes: number,
   preallocate: boolean,
   big: boolean,
+  inline: boolean,
   killAfter: number,
   killDelayMs: number,
 ): Promise<RoundResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childJs, dir, String(segmentBytes), String(preallocate), String(big)], {
+    const child = spawn(process.execPath, [childJs, dir, String(segmentBytes), String(preallocate), String(big), String(inline)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const acked: number[] = [];
@@ -87,11 +88,12 @@ function runAndKill(
 }
 
 describe.each([
-  { preallocate: true, big: false },
-  { preallocate: false, big: false },
-  { preallocate: true, big: true },
-  { preallocate: false, big: true },
-])('WAL under SIGKILL (preallocate=$preallocate, big records=$big)', ({ preallocate, big }) => {
+  { preallocate: true, big: false, inline: false },
+  { preallocate: false, big: false, inline: false },
+  { preallocate: true, big: true, inline: false },
+  { preallocate: false, big: true, inline: false },
+  { preallocate: true, big: false, inline: true },
+])('WAL under SIGKILL (preallocate=$preallocate, big records=$big, inline syncs=$inline)', ({ preallocate, big, inline }) => {
   it('keeps every append the killed process saw resolve, across repeated crashes', async () => {
     const dir = await tempDir('crash');
     try {
@@ -102,7 +104,7 @@ describe.each([
       const rounds = 8;
       for (let round = 0; round < rounds; round++) {
         const killAfter = big ? 5 + ((round * 7919) % 40) : 20 + ((round * 7919) % 300);
-        const r = await runAndKill(dir, segmentBytes, preallocate, big, killAfter, round % 4);
+        const r = await runAndKill(dir, segmentBytes, preallocate, big, inline, killAfter, round % 4);
         expect(r.stderr).toBe('');
         expect(r.startedAt).toBeGreaterThanOrEqual(expectedMin);
         expect(r.acked.length).toBeGreaterThan(0);

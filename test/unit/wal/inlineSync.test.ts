@@ -1,0 +1,98 @@
+import crypto from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Wal } from '../../../src/server/wal/index.js';
+import { InlineSyncGate } from '../../../src/server/wal/inlineSyncGate.js';
+import { plain, recordFor, removeDir, tempDir } from './helpers.js';
+
+const dirs: string[] = [];
+async function newDir(label: string): Promise<string> {
+  const d = await tempDir(label);
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await removeDir(d);
+});
+
+/**
+ * Fills every thread-pool thread with slow key derivations (at most 1024 threads, libuv's limit, and
+ * far more than the default 4). A thread-pool fdatasync queues behind them; an inline one does not.
+ * Resolves with the time they all took.
+ */
+function busyThreadPool(): { done: Promise<number> } {
+  const t0 = performance.now();
+  const jobs = Array.from(
+    { length: Math.max(4, Number(process.env.UV_THREADPOOL_SIZE ?? 4)) },
+    () => new Promise<void>((resolve, reject) => crypto.pbkdf2('p', 's', 400_000, 32, 'sha256', (err) => (err ? reject(err) : resolve()))),
+  );
+  return { done: Promise.all(jobs).then(() => performance.now() - t0) };
+}
+
+async function timeAppend(wal: Wal, i: number, inlineSync: boolean): Promise<number> {
+  const t0 = performance.now();
+  await wal.append([recordFor(i)], { inlineSync });
+  return performance.now() - t0;
+}
+
+describe('Wal inline syncs', () => {
+  it('syncs an inline append on the event loop, without waiting for a busy thread pool', async () => {
+    const dir = await newDir('inline');
+    const fsyncs: number[] = [];
+    const { wal } = await Wal.open(dir, { onFsync: (s) => fsyncs.push(s), inlineSyncBudgetMs: 10_000 });
+    const busy = busyThreadPool();
+    const inlineMs = await timeAppend(wal, 0, true);
+    const poolMs = await busy.done;
+    // The derivations take hundreds of milliseconds; the inline sync does not wait for them.
+    expect(inlineMs).toBeLessThan(poolMs / 2);
+    expect(wal.syncs()).toEqual({ inline: 1, threaded: 0 });
+    expect(fsyncs).toHaveLength(1);
+
+    // A batch with one append that did not ask for an inline sync goes to the thread pool.
+    await Promise.all([wal.append([recordFor(1)], { inlineSync: true }), wal.append([recordFor(2)])]);
+    expect(wal.syncs()).toEqual({ inline: 1, threaded: 1 });
+    await wal.close();
+    const opened = await Wal.open(dir);
+    expect(plain(opened.records)).toEqual(plain([0, 1, 2].map((i) => recordFor(i))));
+    await opened.wal.close();
+  });
+
+  it('goes back to the thread pool after a sync over its budget', async () => {
+    const dir = await newDir('inline-slow');
+    // A zero budget makes every sync "slow".
+    const { wal } = await Wal.open(dir, { inlineSyncBudgetMs: 0 });
+    await timeAppend(wal, 0, true);
+    const busy = busyThreadPool();
+    const pausedMs = await timeAppend(wal, 1, true);
+    const poolMs = await busy.done;
+    expect(wal.syncs()).toEqual({ inline: 1, threaded: 1 });
+    // This sync queued behind the derivations.
+    expect(pausedMs).toBeGreaterThan(poolMs / 2);
+    await wal.close();
+  });
+
+  it('an unsynced inline append neither syncs nor counts', async () => {
+    const dir = await newDir('inline-nosync');
+    const { wal } = await Wal.open(dir);
+    await wal.append([recordFor(0)], { sync: false, inlineSync: true });
+    expect(wal.syncs()).toEqual({ inline: 0, threaded: 0 });
+    await wal.close();
+  });
+});
+
+describe('InlineSyncGate', () => {
+  it('pauses for pauseMs after a sync over budget, and each slow sync extends the pause', () => {
+    let now = 0;
+    const gate = new InlineSyncGate(5, 1000, () => now);
+    expect(gate.allowed()).toBe(true);
+    gate.observe(5);
+    expect(gate.allowed()).toBe(true);
+    gate.observe(5.1);
+    expect(gate.allowed()).toBe(false);
+    now = 600;
+    gate.observe(20); // a slow thread-pool sync while paused
+    now = 1500;
+    expect(gate.allowed()).toBe(false);
+    now = 1600;
+    expect(gate.allowed()).toBe(true);
+  });
+});
