@@ -440,7 +440,9 @@ export class RaftLog implements ConsensusLog {
     if (rd.hardState) this.hardStateWrittenSeq = firstSeq + records.length - 1;
     const durableHardState = this.hardStateWrittenSeq;
     // A follower's acknowledgement waits for this sync and nothing else, so it skips the thread pool
-    // while the disk is fast. The leader's sync overlaps its followers' and must not stop its loop.
+    // while the disk is fast. Not on the leader: proposals arriving while it syncs in the thread pool
+    // form the next batch; synced inline, every proposal got its own Ready and fsync (16 clients:
+    // 4,547 -> 1,635 writes/s even when only Readies of one entry synced inline).
     if (records.length > 0) await this.opts.wal.append(records, { sync, inlineSync: !leader });
     if (failpointsSet && records.length > 0) await failpoint('raftAfterSave');
     if (failpointsSet && rd.snapshot) await failpoint('raftAfterSaveSnap');

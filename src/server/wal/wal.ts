@@ -27,7 +27,7 @@ export interface WalOptions {
   preallocate?: boolean;
   /** Called with the duration of every batch's fdatasync, for etcd_disk_wal_fsync_duration_seconds. */
   onFsync?: (seconds: number) => void;
-  /** A sync slower than this sends syncs back to the thread pool for a while (inlineSyncGate.ts). */
+  /** Syncs go back to the thread pool while their moving average is above this (inlineSyncGate.ts). */
   inlineSyncBudgetMs?: number;
 }
 
