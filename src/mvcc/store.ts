@@ -60,6 +60,9 @@ export interface MvccStoreOptions {
   watchHistoryChunk?: number;
   /** Hears the duration of every backend commit. */
   onBackendCommit?: (seconds: number) => void;
+  /** --backend-batch-interval (ms) and --backend-batch-limit; 0 or absent: etcd's defaults. */
+  backendBatchIntervalMs?: number;
+  backendBatchLimit?: number;
 }
 
 interface Compaction {
@@ -148,7 +151,11 @@ export class MvccStore {
 
   /** Open (or create) the store in `dir`, rebuilding the key index from the backend. */
   static async open(dir: string, options: MvccStoreOptions = {}): Promise<MvccStore> {
-    const backend = await Backend.open(dir, options.onBackendCommit);
+    const backend = await Backend.open(dir, {
+      onCommit: options.onBackendCommit,
+      batchIntervalMs: options.backendBatchIntervalMs,
+      batchLimit: options.backendBatchLimit,
+    });
     const store = new MvccStore(new KvState(backend), options);
     try {
       await store.restore();

@@ -51,12 +51,6 @@ export interface ApplierHooks {
   fatal(error: Error): void;
 }
 
-/**
- * Staged writes beyond which an apply waits for its LevelDB batch (etcd's --backend-batch-limit is
- * 10,000 operations): below it, applies go on while LevelDB writes the previous one.
- */
-const STAGED_WRITES_LIMIT = 10_000;
-
 export class Applier {
   constructor(
     private readonly store: MvccStore,
@@ -105,12 +99,14 @@ export class Applier {
     }
     if (failpointsSet) await failpoint('applyBeforeBackendCommit');
     // The next apply need not wait for this batch to reach LevelDB: reads see staged writes, and a
-    // batched commit is written a few milliseconds later with everything staged by then, instead of
-    // the apply chain waiting on a thread-pool write per Ready (etcd commits its backend on a timer).
+    // batched commit is written up to --backend-batch-interval later with everything staged by then,
+    // instead of the apply chain waiting on a thread-pool write per Ready (etcd's timed commits).
     const commit = this.store.commit({ batched: true }).then(async () => {
       if (failpointsSet) await failpoint('applyAfterBackendCommit');
     });
-    if (this.store.backend.stagedWrites >= STAGED_WRITES_LIMIT) {
+    // At --backend-batch-limit staged writes the batch goes at once and the apply waits for it; below
+    // it, applies go on while LevelDB writes the previous one.
+    if (this.store.backend.stagedWrites >= this.store.backend.batchLimit) {
       await commit;
       return;
     }

@@ -153,7 +153,7 @@ export class Member implements MemberContext {
       await writeIdentity(dirs, identity);
     }
     let started = performance.now();
-    const store = await MvccStore.open(dirs.db, storeOptions(events));
+    const store = await MvccStore.open(dirs.db, storeOptions(config, events));
     logger.info('opened backend db', { path: dirs.db, took: tookSince(started), 'consistent-index': store.consistentIndex });
     const alarms = await Alarms.load(store.backend);
     const membership = await ClusterMembership.load(store.backend);
@@ -550,7 +550,7 @@ export class Member implements MemberContext {
     previous.watchable.detachAll();
     await previous.close();
     await installStoreState(this.dirs.db, data);
-    this.store = await MvccStore.open(this.dirs.db, storeOptions(this.events));
+    this.store = await MvccStore.open(this.dirs.db, storeOptions(this.config, this.events));
     this.store.watchable.adopt(previous.watchable);
     if (this.store.consistentIndex !== index) {
       throw new Error(`invariant: snapshot for index ${index} holds a store at index ${this.store.consistentIndex}`);
@@ -683,8 +683,10 @@ export class Member implements MemberContext {
   }
 }
 
-function storeOptions(events: MemberEvents): MvccStoreOptions {
-  return events.backendCommit ? { onBackendCommit: events.backendCommit } : {};
+function storeOptions(config: Config, events: MemberEvents): MvccStoreOptions {
+  const opts: MvccStoreOptions = { backendBatchIntervalMs: config.backendBatchIntervalMs, backendBatchLimit: config.backendBatchLimit };
+  if (events.backendCommit) opts.onBackendCommit = events.backendCommit;
+  return opts;
 }
 
 /** The WAL's options; CAPSTAN_WAL_SEGMENT_BYTES (tests only) makes segments small enough to purge quickly. */

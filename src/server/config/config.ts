@@ -81,6 +81,9 @@ export interface Config {
   readonly raftReadTimeoutMs: number;
   readonly raftWriteTimeoutMs: number;
 
+  /** --backend-batch-interval in ms and --backend-batch-limit; 0 means the default (100 ms, 10,000). */
+  readonly backendBatchIntervalMs: number;
+  readonly backendBatchLimit: number;
   /** As given: 0 means the default quota, negative disables the quota. */
   readonly quotaBackendBytes: number;
   /** The quota in force: etcd's 2 GiB default when 0, null when disabled. */
@@ -361,6 +364,11 @@ function resolve(f: FlagValues, explicit: ReadonlySet<string>, warnings: ConfigW
     throw e;
   }
 
+  const backendBatchIntervalMs = f.num('backend-batch-interval');
+  // etcd hands a negative interval to time.NewTicker, which panics; say so plainly instead.
+  if (backendBatchIntervalMs < 0) throw new ConfigError(`--backend-batch-interval must be >=0 (set to ${formatGoDuration(backendBatchIntervalMs)})`);
+  // etcd commits when pending >= limit: a negative limit commits after every write.
+  const backendBatchLimit = f.num('backend-batch-limit') < 0 ? 1 : f.num('backend-batch-limit');
   const quotaBackendBytes = f.num('quota-backend-bytes');
   const effectiveQuotaBackendBytes = quotaBackendBytes < 0 ? null : quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : quotaBackendBytes;
   if (quotaBackendBytes > MAX_QUOTA_BYTES) {
@@ -401,6 +409,8 @@ function resolve(f: FlagValues, explicit: ReadonlySet<string>, warnings: ConfigW
     // etcdmain raises both to rafthttp's 5 s minimum.
     raftReadTimeoutMs: Math.max(5000, f.num('raft-read-timeout')),
     raftWriteTimeoutMs: Math.max(5000, f.num('raft-write-timeout')),
+    backendBatchIntervalMs,
+    backendBatchLimit,
     quotaBackendBytes,
     effectiveQuotaBackendBytes,
     maxRequestBytes: f.num('max-request-bytes'),

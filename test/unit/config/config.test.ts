@@ -90,8 +90,14 @@ describe('argv forms, as Go flag parses them', () => {
       '--listen-client-urls', 'http://127.0.0.1:2379,http://[::1]:2379,unix://capstan.sock:0',
       '--advertise-client-urls', 'http://127.0.0.1:2379',
       '--quota-backend-bytes', '-1',
+      '--backend-batch-interval=25ms',
+      '--backend-batch-limit', '500',
     ]);
     expect(c.watchProgressNotifyIntervalMs).toBe(5000);
+    expect([c.backendBatchIntervalMs, c.backendBatchLimit]).toEqual([25, 500]);
+    expect([config([]).backendBatchIntervalMs, config([]).backendBatchLimit]).toEqual([0, 0]);
+    // etcd commits once pending >= limit: a negative limit commits every write.
+    expect(config(['--backend-batch-limit=-5']).backendBatchLimit).toBe(1);
     expect(c.heartbeatIntervalMs).toBe(100);
     expect(c.electionTimeoutMs).toBe(2000);
     expect(c.listenClientUrls.map((u) => [u.scheme, u.host, u.port])).toEqual([
@@ -194,6 +200,7 @@ describe("errors in etcd's words", () => {
     expect(failure(['--election-timeout=60000']).message).toBe(
       '--election-timeout[60000ms] is too long, and should be set less than 50000ms',
     );
+    expect(failure(['--backend-batch-interval=-1s']).message).toBe('--backend-batch-interval must be >=0 (set to -1s)');
     expect(failure(['--log-level=loud']).message).toBe('unrecognized level: "loud"');
     expect(failure(['--logger=capnslog']).message).toBe('--logger=capnslog is removed in v3.5');
     expect(failure(['--log-outputs=default,stdout']).message).toBe('multi logoutput for "default" is not supported yet');
