@@ -163,6 +163,10 @@ export class H2Connection implements StreamHost {
     this.streams.delete(stream.id);
     this.waitingForWindow.delete(stream);
     this.waitingForDrain.delete(stream);
+    // The connection's last open stream is done: nothing else could join its answer's write, so it
+    // goes now rather than after whatever the rest of this turn runs first (the apply that answered
+    // it goes on with its WAL write and bookkeeping: ~100 µs of a one-client write's latency).
+    if (this.streams.size === 0 && this.flushScheduled) this.flush();
     if (this.streams.size === 0 && this.onIdle !== null) this.onIdle();
   }
 

@@ -1,0 +1,63 @@
+// A unary answer that closes a connection's last open stream is written at once, not after the rest
+// of the turn: in a member, the apply that answers a write goes on with its WAL write and bookkeeping
+// in the same run of microtasks. Here the rest of the turn is a 400 ms busy loop; a client in another
+// process must have the answer before the loop ends.
+import { spawn } from 'node:child_process';
+import type * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseUrl } from '../../../src/server/config/urls.js';
+import { WireServer } from '../../../src/server/grpc/wire/wireServer.js';
+import { EchoService, type Msg } from '../../support/echoService.js';
+
+const BUSY_MS = 400;
+let busyEnded = 0;
+
+const implementation: grpc.UntypedServiceImplementation = {
+  Unary: ((call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
+    // Answered from a promise continuation, as an apply answers a write.
+    void Promise.resolve().then(() => {
+      cb(null, { text: `echo ${call.request.text}` });
+      queueMicrotask(() => {
+        const until = Date.now() + BUSY_MS;
+        while (Date.now() < until) {
+          // the rest of the turn
+        }
+        busyEnded = Date.now();
+      });
+    });
+  }) as grpc.handleUnaryCall<Msg, Msg>,
+};
+
+// A node:http2 client: prints the time the answer's trailers arrived.
+const CLIENT = `
+const http2 = require('node:http2');
+const session = http2.connect('http://127.0.0.1:' + process.argv[1]);
+const body = Buffer.from(JSON.stringify({ text: 'now' }));
+const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
+const req = session.request({ ':method': 'POST', ':path': '/test.Echo/Unary', 'content-type': 'application/grpc', te: 'trailers' });
+req.on('trailers', (t) => { console.log(JSON.stringify({ at: Date.now(), status: t['grpc-status'] })); session.close(); });
+req.resume();
+req.end(framed);
+`;
+
+let server: WireServer;
+let port = 0;
+
+beforeAll(async () => {
+  server = new WireServer({ maxReceiveMessageBytes: 1024 * 1024, maxConcurrentStreams: 100, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 0 });
+  server.addService(EchoService, implementation);
+  port = await server.bind(parseUrl('http://127.0.0.1:0'), null);
+});
+
+afterAll(() => server?.forceShutdown());
+
+it("writes a unary answer when it closes the connection's last open stream", async () => {
+  const child = spawn(process.execPath, ['-e', CLIENT, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  await new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const answer = JSON.parse(out) as { at: number; status: string };
+  expect(answer.status).toBe('0');
+  expect(busyEnded).toBeGreaterThan(0);
+  expect(answer.at).toBeLessThan(busyEnded - BUSY_MS / 4);
+});
