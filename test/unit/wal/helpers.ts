@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import type { WalRecord } from '../../../src/server/wal/index.js';
 
 // Under the OS temp dir, which is a real disk on the dev and CI machines (not tmpfs): fsync matters.
@@ -10,6 +11,19 @@ export async function tempDir(label: string): Promise<string> {
 
 export async function removeDir(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
+}
+
+/** A `newDir(label)` whose directories are removed after each test of the calling file. */
+export function tempDirsPerTest(): (label: string) => Promise<string> {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await removeDir(d);
+  });
+  return async (label) => {
+    const d = await tempDir(label);
+    dirs.push(d);
+    return d;
+  };
 }
 
 /** A record whose bytes encode its index, so order and content can be checked. */

@@ -1,18 +1,10 @@
 import crypto from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Wal } from '../../../src/server/wal/index.js';
 import { InlineSyncGate } from '../../../src/server/wal/inlineSyncGate.js';
-import { plain, recordFor, removeDir, tempDir } from './helpers.js';
+import { plain, recordFor, tempDirsPerTest } from './helpers.js';
 
-const dirs: string[] = [];
-async function newDir(label: string): Promise<string> {
-  const d = await tempDir(label);
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await removeDir(d);
-});
+const newDir = tempDirsPerTest();
 
 /**
  * Fills every thread-pool thread with slow key derivations (at most 1024 threads, libuv's limit, and

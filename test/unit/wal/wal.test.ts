@@ -1,19 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Wal, WalClosedError, WalCorruptError, type WalRecord, type WalRepair } from '../../../src/server/wal/index.js';
 import { frameBytes } from '../../../src/server/wal/record.js';
-import { copyDir, plain, recordFor, removeDir, segmentFiles, tempDir } from './helpers.js';
+import { copyDir, plain, recordFor, removeDir, segmentFiles, tempDirsPerTest } from './helpers.js';
 
-const dirs: string[] = [];
-async function newDir(label: string): Promise<string> {
-  const d = await tempDir(label);
-  dirs.push(d);
-  return d;
-}
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await removeDir(d);
-});
+const newDir = tempDirsPerTest();
 
 const SMALL = 8192; // small segments keep the preallocated files (and every copy of them) small
 
