@@ -482,8 +482,8 @@ export class RaftLog implements ConsensusLog {
 
   /**
    * A Ready whose only messages tell followers of a new commit index, for entries proposed on this
-   * member: the entries' own writes are answered first (their apply runs in this turn's microtasks,
-   * the answers go out on its next tick) and the notices after them, in the loop's check phase. Each
+   * member: the entries' own writes are answered first (their apply and answers run in this turn's
+   * microtasks and ticks) and the notices after them, in the loop's check phase. Each
    * notice is a loopback socket write of ~40 µs here, two of them in front of every one-client write's
    * answer at three members. When a follower forwarded any of the entries, its client waits for the
    * notice, which goes out first as before.
