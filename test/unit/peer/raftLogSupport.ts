@@ -26,6 +26,7 @@ export function foundingEntries(ids: readonly bigint[]): Entry[] {
 
 export interface TestRaftLog {
   log: RaftLog;
+  wal: Wal;
   sent: Message[];
   fatal: Error[];
 }
@@ -77,5 +78,5 @@ export async function openTestRaftLog(
     ...overrides,
   });
   cleanups.push(() => log.stop());
-  return { log, sent, fatal };
+  return { log, wal: opened.wal, sent, fatal };
 }
