@@ -1,15 +1,7 @@
 // A member alone in its cluster commits on its own WAL sync, so it syncs inline like a follower (the
 // thread-pool round trip was a quarter of a one-client write there); a leader with followers does not.
 import { describe, expect, it } from 'vitest';
-import { foundingEntries, openTestRaftLog } from './raftLogSupport.js';
-
-const until = async (what: () => boolean, ms: number): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+import { foundingEntries, openTestRaftLog, until } from './raftLogSupport.js';
 
 describe('RaftLog WAL syncs on a member alone', () => {
   it('syncs its writes inline and applies each of many concurrent proposals once', async () => {

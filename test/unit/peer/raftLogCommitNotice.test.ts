@@ -6,15 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeMessage, MessageType, type Message } from '../../../src/raft/index.js';
 import type { CommittedEntry } from '../../../src/server/log/consensusLog.js';
-import { foundingEntries, openTestRaftLog } from './raftLogSupport.js';
-
-const until = async (what: () => boolean, ms: number): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+import { foundingEntries, openTestRaftLog, until } from './raftLogSupport.js';
 
 const appendsTo = (sent: readonly Message[], to: bigint, from = 0) =>
   sent.slice(from).filter((m) => m.type === MessageType.MsgApp && m.to === to);

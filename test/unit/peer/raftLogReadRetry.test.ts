@@ -5,15 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { makeMessage, MessageType, type Message } from '../../../src/raft/index.js';
-import { foundingEntries, openTestRaftLog } from './raftLogSupport.js';
-
-const until = async (what: () => boolean, ms: number): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+import { foundingEntries, openTestRaftLog, until } from './raftLogSupport.js';
 
 /** Member 1 of three, following member 2. */
 async function followerOfTwo() {

@@ -80,3 +80,12 @@ export async function openTestRaftLog(
   cleanups.push(() => log.stop());
   return { log, wal: opened.wal, sent, fatal };
 }
+
+/** Polls `what` every few milliseconds until it holds, or throws after `ms`. */
+export async function until(what: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
