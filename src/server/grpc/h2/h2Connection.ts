@@ -49,6 +49,9 @@ interface PartialHeaders {
 const KEEPALIVE_PING_PAYLOAD = Buffer.alloc(8);
 const SOCKET_END_GRACE_MS = 1000;
 
+/** Connections with a flush scheduled, in the order they scheduled it. */
+const awaitingFlush = new Set<H2Connection>();
+
 export class H2Connection implements StreamHost {
   connectionWindow = DEFAULT_WINDOW;
   peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
@@ -165,8 +168,15 @@ export class H2Connection implements StreamHost {
     this.waitingForDrain.delete(stream);
     // The connection's last open stream is done: nothing else could join its answer's write, so it
     // goes now rather than after whatever the rest of this turn runs first (the apply that answered
-    // it goes on with its WAL write and bookkeeping: ~100 µs of a one-client write's latency).
-    if (this.streams.size === 0 && this.flushScheduled) this.flush();
+    // it goes on with its WAL write and bookkeeping: ~100 µs of a one-client write's latency). Output
+    // other connections had waiting goes first, as it would have: the apply's watch events were
+    // written before its answer, and a watcher should not learn of a write after its writer does.
+    if (this.streams.size === 0 && this.flushScheduled) {
+      for (const connection of awaitingFlush) {
+        connection.flush();
+        if (connection === this) break;
+      }
+    }
     if (this.streams.size === 0 && this.onIdle !== null) this.onIdle();
   }
 
@@ -449,11 +459,13 @@ export class H2Connection implements StreamHost {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
+    awaitingFlush.add(this);
     process.nextTick(() => this.flush());
   }
 
   private flush(): void {
     this.flushScheduled = false;
+    awaitingFlush.delete(this);
     if (this.state === 'closed' || this.socket.destroyed) return;
     const parts = this.writer.take();
     if (parts.length > 0) writeParts(this.socket, parts);
