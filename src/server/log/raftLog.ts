@@ -14,7 +14,6 @@ import {
   type NodeId,
   ProposalDroppedError,
   RaftNode,
-  type Ready,
   type SnapshotMetadata,
   SeededRng,
   StateType,
@@ -119,8 +118,6 @@ export class RaftLog implements ConsensusLog {
   private installingIndex = 0;
   /** The snapshot the queued install job will install: only the newest waits, never a backlog. */
   private nextInstall: { message: Message; data: Uint8Array } | null = null;
-  /** The last log index when a follower's forwarded proposal was last stepped (leader). */
-  private forwardedThrough = 0;
 
   constructor(private readonly opts: RaftLogOptions) {
     this.storage = new MemoryStorage();
@@ -253,7 +250,6 @@ export class RaftLog implements ConsensusLog {
       return;
     }
     this.node.step(message);
-    if (message.type === MessageType.MsgProp) this.forwardedThrough = this.node.raft.raftLog.lastIndex();
     this.schedule();
   }
 
@@ -424,16 +420,11 @@ export class RaftLog implements ConsensusLog {
     if (rd.softState) this.onSoftState(rd.softState.lead, rd.softState.raftState);
     const leader = this.isLeader;
     if (failpointsSet && leader && rd.messages.length > 0) await failpoint('raftBeforeLeaderSend');
-    if (leader) {
-      if (this.answerBeforeNotifying(rd)) {
-        const held = rd.messages;
-        setImmediate(() => {
-          if (!this.stopped) this.sendAll(held);
-        });
-      } else {
-        this.sendAll(rd.messages);
-      }
-    }
+    // Followers hear of a commit before the leader applies it: their appliers (and the watchers and
+    // reads they serve) then keep pace with the leader's. Holding the notices back until the leader
+    // had answered its own writes saved two ~40 µs socket writes per one-client write, but watchers on
+    // followers saw writes 1–1.3 ms later (p50, 100 watchers, a put every 10 ms).
+    if (leader) this.sendAll(rd.messages);
     // Committed entries already in the WAL can be applied while this Ready is written (etcd applies
     // in parallel with its WAL save); those arriving in this very Ready wait for it.
     const durableLast = rd.entries.length > 0 ? Math.min(this.storage.lastIndex(), rd.entries[0]!.index - 1) : this.storage.lastIndex();
@@ -492,22 +483,6 @@ export class RaftLog implements ConsensusLog {
   /** The leader of a cluster of one (no other voter or learner). */
   private alone(): boolean {
     return this.isLeader && this.node.raft.trk.progress.size === 1;
-  }
-
-  /**
-   * A Ready whose only messages tell followers of a new commit index, for entries proposed on this
-   * member: the entries' own writes are answered first (their apply and answers run in this turn's
-   * microtasks and ticks) and the notices after them, in the loop's check phase. Each
-   * notice is a loopback socket write of ~40 µs here, two of them in front of every one-client write's
-   * answer at three members. When a follower forwarded any of the entries, its client waits for the
-   * notice, which goes out first as before.
-   */
-  private answerBeforeNotifying(rd: Ready): boolean {
-    const first = rd.committedEntries[0];
-    if (first === undefined || rd.entries.length > 0 || rd.messages.length === 0) return false;
-    // Every entry above forwardedThrough was proposed here; one at or below it may have been forwarded.
-    if (first.index <= this.forwardedThrough) return false;
-    return rd.messages.every((m) => m.type === MessageType.MsgApp && m.entries.length === 0);
   }
 
   private enqueueApply(entries: readonly Entry[]): void {
