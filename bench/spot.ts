@@ -9,7 +9,7 @@ import { warmUp } from './warmUp.js';
 /*
  * The quick before/after check for performance work: `node dist/bench/spot.js [--members=3]
  * [--rounds=3] [--systems=etcd,capstan] [--scale=1] [--baseline=/other/checkout/dist/src/server/main.js]
- * [--cold]`. Each fresh cluster gets warmUp.ts's load first unless --cold.
+ * [--cold] [--steps=put,watch]`. --steps keeps the steps whose label starts with one of its words. Each fresh cluster gets warmUp.ts's load first unless --cold.
  * A fresh cluster per system per round, systems alternating, so a noisy neighbour hurts all alike;
  * etcd's benchmark tool; medians over rounds and each capstan build's ratio to etcd. `--baseline`
  * adds another capstan build (say, before a change) as a third contender in the same rounds.
@@ -36,6 +36,8 @@ const STEPS: readonly Step[] = [
   { label: 'put 256 clients', workload: 'put', clients: 256, conns: 16, total: 20000 },
   { label: 'range-l 256 clients', workload: 'range-l', clients: 256, conns: 16, total: 20000 },
   { label: 'range-s 256 clients', workload: 'range-s', clients: 256, conns: 16, total: 20000 },
+  // 300 puts at 100/s, each delivered to 100 watchers; the rate is fixed, so compare the latencies.
+  { label: 'watch 100 watchers', workload: 'watch', clients: 100, conns: 16, total: 300 },
 ];
 
 function flag(name: string, fallback: string): string {
@@ -55,10 +57,12 @@ async function main(): Promise<void> {
   const scale = Number(flag('scale', '1'));
   const systems = flag('systems', 'etcd,capstan').split(',') as SystemName[];
   const contenders: Contender[] = systems.map((system) => ({ label: system, system }));
+  const stepWords = flag('steps', '').split(',').filter((w) => w !== '');
+  const steps = STEPS.filter((s) => stepWords.length === 0 || stepWords.some((w) => s.label.startsWith(w)));
   const baseline = flag('baseline', '');
   if (baseline !== '') contenders.push({ label: 'baseline', system: 'capstan', main: baseline });
-  if (!(members >= 1 && members <= 7 && rounds >= 1 && rounds <= 20 && scale > 0 && scale <= 10)) {
-    throw new Error('spot: --members 1..7, --rounds 1..20, --scale (0, 10]');
+  if (!(members >= 1 && members <= 7 && rounds >= 1 && rounds <= 20 && scale > 0 && scale <= 10 && steps.length > 0)) {
+    throw new Error('spot: --members 1..7, --rounds 1..20, --scale (0, 10], --steps naming at least one step');
   }
   const results = new Map<string, LatencySummary[]>();
   for (let round = 0; round < rounds; round++) {
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
       try {
         const common = { endpoints: cluster.endpoints, leader: cluster.leader, readKey: 'spot', keySize: 8, valueSize: 256, watchPutRate: 100, maxSeconds: 120 };
         if (!process.argv.includes('--cold')) await warmUp(common, runBenchmark, scale);
-        for (const step of STEPS) {
+        for (const step of steps) {
           const { summary } = await runBenchmark({
             ...common,
             workload: step.workload,
@@ -97,7 +101,7 @@ async function main(): Promise<void> {
   const rated = labels.filter((l) => l !== 'etcd' && labels.includes('etcd'));
   console.log(`| ${members} members, medians of ${rounds} | ${labels.map((l) => `${l} /s, p50, p99`).join(' | ')} |${rated.map((l) => ` ${l}/etcd /s, p50 |`).join('')}`);
   console.log(`| --- | ${labels.map(() => '---').join(' | ')} |${rated.map(() => ' --- |').join('')}`);
-  for (const step of STEPS) {
+  for (const step of steps) {
     const cells = new Map(labels.map((l) => {
       const runs = results.get(`${l}\t${step.label}`) ?? [];
       return [l, { rate: median(runs.map((r) => r.throughput)), p50: median(runs.map((r) => r.p50Ms)), p99: median(runs.map((r) => r.p99Ms)) }];
