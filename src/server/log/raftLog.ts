@@ -386,17 +386,16 @@ export class RaftLog implements ConsensusLog {
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    // process.nextTick, not setImmediate: the Ready is handled as soon as the current callback (and
-    // whatever else it queued) is done, without waiting out the rest of the loop's turn, which was a
-    // tenth of a lone client's write latency. Batching does not suffer: while one Ready is being
-    // written, proposals pile up for the next.
     const run = (): void => {
       this.scheduled = false;
       void this.processReadies();
     };
-    // A member alone syncs inline (handleReady): the proposals that queued up meanwhile arrive as
-    // separate I/O callbacks, and only a Ready after all of them makes them one batch.
-    if (this.alone()) setImmediate(run);
+    // A leader syncs inline (handleReady), so the proposals that queue up meanwhile arrive as separate
+    // I/O callbacks: only a Ready built after all of them (setImmediate) makes them one batch. With
+    // process.nextTick each got a Ready and an fsync of its own (16 clients: 4,547 -> 1,635 writes/s).
+    // A follower's Readies answer the leader's messages, which come one at a time; it handles them as
+    // soon as the current callback is done, without waiting out the rest of the loop's turn.
+    if (this.isLeader) setImmediate(run);
     else process.nextTick(run);
   }
 
@@ -447,17 +446,15 @@ export class RaftLog implements ConsensusLog {
     if (rd.entries.length > 0) this.walPositions.noteEntries(rd.entries[0]!.index, firstSeq + (rd.snapshot ? 1 : 0), rd.entries.length);
     if (rd.hardState) this.hardStateWrittenSeq = firstSeq + records.length - 1;
     const durableHardState = this.hardStateWrittenSeq;
-    // A follower's acknowledgement waits for this sync and nothing else, so it skips the thread pool
-    // while the disk is fast. Not on a leader with followers: proposals arriving while it syncs in the
-    // thread pool form the next batch; synced inline, every proposal got its own Ready and fsync (16
-    // clients: 4,547 -> 1,635 writes/s even when only Readies of one entry synced inline). Syncing
-    // inline only a lone proposal (no other entry uncommitted) did not help one client and cost 16
-    // clients 11%.
-    // A member alone in its cluster commits on its own sync, which is then all a write waits for; it
-    // syncs inline too, with its Readies scheduled after the loop's pending I/O (schedule()) so that
-    // proposals still form batches (one member, paired runs: 16 clients +17–21%, one client's p99
-    // 3.9 -> 3.0–3.4 ms; one client's rate +14% in one run, within noise in another).
-    if (records.length > 0) await this.opts.wal.append(records, { sync, inlineSync: !leader || this.alone() });
+    // Synced on the event loop while the disk is fast (the WAL's gate), not in the thread pool: a
+    // follower's acknowledgement and a leader's own vote for its entries wait for this sync and
+    // nothing else, and the pool's round trip (queue, wake a worker, post back, wake the loop) was
+    // 130–200 µs of it. On two busy cores, 5–6% of a leader's syncs took over 1 ms through the pool
+    // and 1–2% inline (one client, 3 members). A leader has sent its messages first (above), so its
+    // followers sync meanwhile. Paired runs, 3 members, a leader syncing in the pool against inline:
+    // one client +5–10%/s and p99 -7%; 16 and 256 clients and linearizable reads within noise. A
+    // member alone: 16 clients +17–21%, one client's p99 3.9 -> 3.0–3.4 ms.
+    if (records.length > 0) await this.opts.wal.append(records, { sync, inlineSync: true });
     if (failpointsSet && records.length > 0) await failpoint('raftAfterSave');
     if (failpointsSet && rd.snapshot) await failpoint('raftAfterSaveSnap');
     // A synced append makes every record before it durable too, an unsynced hard state included.
@@ -478,11 +475,6 @@ export class RaftLog implements ConsensusLog {
     }
     if (late.length > 0) this.enqueueApply(late);
     this.node.advance();
-  }
-
-  /** The leader of a cluster of one (no other voter or learner). */
-  private alone(): boolean {
-    return this.isLeader && this.node.raft.trk.progress.size === 1;
   }
 
   private enqueueApply(entries: readonly Entry[]): void {

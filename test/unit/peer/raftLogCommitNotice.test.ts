@@ -4,40 +4,8 @@
 // proposed on the leader no later than they must.
 
 import { describe, expect, it } from 'vitest';
-import { makeMessage, MessageType, type Message } from '../../../src/raft/index.js';
-import type { CommittedEntry } from '../../../src/server/log/consensusLog.js';
-import { foundingEntries, openTestRaftLog, until } from './raftLogSupport.js';
-
-const appendsTo = (sent: readonly Message[], to: bigint, from = 0) =>
-  sent.slice(from).filter((m) => m.type === MessageType.MsgApp && m.to === to);
-
-/** Member 1 of three, elected with member 2's votes; `applied` records each apply with how many messages had gone out. */
-async function leaderOfThree() {
-  const applied: { index: number; sentBefore: number }[] = [];
-  const opened = await openTestRaftLog({ bootstrap: foundingEntries([1n, 2n, 3n]), electionTimeoutMs: 300, heartbeatMs: 50 });
-  const { log, sent } = opened;
-  await log.start(async (entries: CommittedEntry[]) => {
-    for (const e of entries) applied.push({ index: e.index, sentBefore: sent.length });
-  });
-  for (const [ask, answer] of [
-    [MessageType.MsgPreVote, MessageType.MsgPreVoteResp],
-    [MessageType.MsgVote, MessageType.MsgVoteResp],
-  ] as const) {
-    await until(() => sent.some((m) => m.type === ask && m.to === 2n), 5_000);
-    const m = sent.find((x) => x.type === ask && x.to === 2n)!;
-    log.step(makeMessage({ type: answer, from: 2n, to: 1n, term: m.term }), null);
-  }
-  await until(() => log.leaderId === 1n, 5_000);
-  const ack = (index: number, from = 2n) => log.step(makeMessage({ type: MessageType.MsgAppResp, from, to: 1n, term: log.term, index }), null);
-  // Both followers take the new leader's empty entry, so both are sent every later entry at once.
-  for (const follower of [2n, 3n]) {
-    await until(() => appendsTo(sent, follower).some((m) => m.entries.length > 0), 2_000);
-    ack(appendsTo(sent, follower).find((m) => m.entries.length > 0)!.entries.at(-1)!.index, follower);
-  }
-  await until(() => applied.length > 0, 2_000);
-  await new Promise((r) => setImmediate(r));
-  return { ...opened, applied, ack };
-}
+import { makeMessage, MessageType } from '../../../src/raft/index.js';
+import { appendsTo, leaderOfThree, until } from './raftLogSupport.js';
 
 describe('RaftLog commit notices', () => {
   it('a write proposed on the leader has its commit announced before the leader applies it', async () => {
