@@ -71,9 +71,17 @@ class Writer {
 }
 
 /** Cursor over protobuf bytes. */
+/** Makes the decoded bytes a Buffer of their own (the default: a copy, so `buf` can be let go). */
+export type ByteCopier = (bytes: Uint8Array) => Buffer;
+
+const copyToBuffer: ByteCopier = (bytes) => Buffer.from(bytes);
+
 class Reader {
   pos = 0;
-  constructor(readonly buf: Uint8Array) {}
+  constructor(
+    readonly buf: Uint8Array,
+    private readonly copy: ByteCopier = copyToBuffer,
+  ) {}
 
   done(): boolean {
     return this.pos >= this.buf.length;
@@ -138,7 +146,7 @@ class Reader {
   bytes(): Buffer {
     const len = this.int64Number();
     if (len < 0 || this.pos + len > this.buf.length) throw new Error('protobuf: bad length');
-    const out = Buffer.from(this.buf.subarray(this.pos, this.pos + len));
+    const out = this.copy(this.buf.subarray(this.pos, this.pos + len));
     this.pos += len;
     return out;
   }
@@ -202,8 +210,8 @@ export function encodeKeyValue(kv: KeyValue): Buffer {
 
 const EMPTY = Buffer.alloc(0);
 
-export function decodeKeyValue(buf: Uint8Array): KeyValue {
-  const r = new Reader(buf);
+export function decodeKeyValue(buf: Uint8Array, copy?: ByteCopier): KeyValue {
+  const r = new Reader(buf, copy);
   const kv: KeyValue = { key: EMPTY, createRevision: 0, modRevision: 0, version: 0, value: EMPTY, lease: 0n };
   while (!r.done()) {
     const { field, wireType } = r.tag();
