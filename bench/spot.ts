@@ -9,7 +9,8 @@ import { warmUp } from './warmUp.js';
 /*
  * The quick before/after check for performance work: `node dist/bench/spot.js [--members=3]
  * [--rounds=3] [--systems=etcd,capstan] [--scale=1] [--baseline=/other/checkout/dist/src/server/main.js]
- * [--cold] [--steps=put,watch]`. --steps keeps the steps whose label starts with one of its words. Each fresh cluster gets warmUp.ts's load first unless --cold.
+ * [--cold] [--steps=put,watch]`. Each fresh cluster gets warmUp.ts's load first unless --cold;
+ * --steps keeps the steps whose label starts with one of its words.
  * A fresh cluster per system per round, systems alternating, so a noisy neighbour hurts all alike;
  * etcd's benchmark tool; medians over rounds and each capstan build's ratio to etcd. `--baseline`
  * adds another capstan build (say, before a change) as a third contender in the same rounds.

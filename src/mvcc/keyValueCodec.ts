@@ -70,12 +70,12 @@ class Writer {
   }
 }
 
-/** Cursor over protobuf bytes. */
-/** Makes the decoded bytes a Buffer of their own (the default: a copy, so `buf` can be let go). */
+/** Makes decoded bytes a Buffer (by default a copy of their own, so the input can be let go). */
 export type ByteCopier = (bytes: Uint8Array) => Buffer;
 
 const copyToBuffer: ByteCopier = (bytes) => Buffer.from(bytes);
 
+/** Cursor over protobuf bytes. */
 class Reader {
   pos = 0;
   constructor(
