@@ -80,6 +80,15 @@ function done() {
 let server: WireServer;
 let port = 0;
 
+/** Runs a client script in another process against the server; what it printed, parsed. */
+async function runClient(script: string): Promise<unknown> {
+  const child = spawn(process.execPath, ['-e', script, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  await new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return JSON.parse(out);
+}
+
 beforeAll(async () => {
   server = new WireServer({ maxReceiveMessageBytes: 1024 * 1024, maxConcurrentStreams: 100, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 0 });
   server.addService(EchoService, implementation);
@@ -89,11 +98,7 @@ beforeAll(async () => {
 afterAll(() => server?.forceShutdown());
 
 it("writes a unary answer when it closes the connection's last open stream", async () => {
-  const child = spawn(process.execPath, ['-e', CLIENT, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  await new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const answer = JSON.parse(out) as { at: number; status: string };
+  const answer = (await runClient(CLIENT)) as { at: number; status: string };
   expect(answer.status).toBe('0');
   expect(busyEnded).toBeGreaterThan(0);
   expect(answer.at).toBeLessThan(busyEnded - BUSY_MS / 4);
@@ -101,11 +106,7 @@ it("writes a unary answer when it closes the connection's last open stream", asy
 
 it('writes what other connections had waiting from earlier in the turn before such an answer', async () => {
   busyEnded = 0;
-  const child = spawn(process.execPath, ['-e', TWO_CONNECTIONS, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-  await new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const times = JSON.parse(out) as { answer: number; event: number };
+  const times = (await runClient(TWO_CONNECTIONS)) as { answer: number; event: number };
   expect(busyEnded).toBeGreaterThan(0);
   expect(times.answer).toBeLessThan(busyEnded - BUSY_MS / 4);
   expect(times.event).toBeLessThan(busyEnded - BUSY_MS / 4);
