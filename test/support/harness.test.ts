@@ -22,7 +22,10 @@ const flag = (name) => process.argv.find((a) => a.startsWith('--' + name + '='))
 if (process.argv.includes('--crash-at-start')) { console.error('fake member: crashing as asked'); process.exit(3); }
 const url = new URL(flag('listen-client-urls'));
 const server = net.createServer((socket) => socket.end());
-server.listen(Number(url.port), url.hostname, () => console.log('fake member ' + flag('name') + ' serving ' + url.href));
+// Logged before listen(): the port accepts connections as soon as listen() returns, and the test may
+// stop and kill the process the moment it connects, before a listen callback could run.
+console.log('fake member ' + flag('name') + ' serving ' + url.href);
+server.listen(Number(url.port), url.hostname);
 process.on('SIGTERM', () => { console.log('fake member: SIGTERM'); server.close(); process.exit(0); });
 `;
 
