@@ -219,7 +219,7 @@ export class RaftLog implements ConsensusLog {
     } catch (error) {
       return Promise.reject(this.proposalError(error));
     }
-    this.schedule();
+    this.schedule(true);
     return Promise.resolve();
   }
 
@@ -250,7 +250,7 @@ export class RaftLog implements ConsensusLog {
       return;
     }
     this.node.step(message);
-    this.schedule();
+    this.schedule(message.type === MessageType.MsgProp);
   }
 
   private receiveSnapshot(message: Message, data: Uint8Array | null): void {
@@ -383,7 +383,8 @@ export class RaftLog implements ConsensusLog {
 
   // ---- the Ready loop ----
 
-  private schedule(): void {
+  /** `proposal`: a client's write is waiting, which other writes may join. */
+  private schedule(proposal = false): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
     const run = (): void => {
@@ -393,9 +394,10 @@ export class RaftLog implements ConsensusLog {
     // A leader syncs inline (handleReady), so the proposals that queue up meanwhile arrive as separate
     // I/O callbacks: only a Ready built after all of them (setImmediate) makes them one batch. With
     // process.nextTick each got a Ready and an fsync of its own (16 clients: 4,547 -> 1,635 writes/s).
-    // A follower's Readies answer the leader's messages, which come one at a time; it handles them as
-    // soon as the current callback is done, without waiting out the rest of the loop's turn.
-    if (this.isLeader) setImmediate(run);
+    // Anything else (acknowledgements, read index rounds, a follower's Readies) is handled as soon as
+    // the current callback is done, without waiting out the rest of the loop's turn: with setImmediate
+    // for every Ready on a leader, one client's linearizable reads ran 7–21% slower (paired runs).
+    if (proposal && this.isLeader) setImmediate(run);
     else process.nextTick(run);
   }
 

@@ -1,8 +1,9 @@
 // Every member syncs its WAL on the event loop while the disk is fast: a follower's acknowledgement
 // and a leader's own vote for its entries wait for the sync and nothing else, and the thread pool's
 // round trip was a quarter of a one-client write. Proposals made meanwhile must still share a Ready
-// and a sync.
+// and a sync; everything else is handled without waiting for the loop's pending I/O.
 import { describe, expect, it } from 'vitest';
+import { MessageType } from '../../../src/raft/index.js';
 import { appendsTo, foundingEntries, leaderOfThree, openTestRaftLog, until } from './raftLogSupport.js';
 
 describe('RaftLog WAL syncs', () => {
@@ -48,6 +49,23 @@ describe('RaftLog WAL syncs', () => {
     expect(after.threaded).toBe(before.threaded);
     expect(after.inline).toBeGreaterThan(before.inline);
     expect(after.inline - before.inline).toBeLessThan(25);
+    expect(fatal).toEqual([]);
+  });
+
+  it("a leader handles a follower's acknowledgement before callbacks already waiting in the loop", async () => {
+    const { log, sent, ack, fatal } = await leaderOfThree();
+    const index = log.committedIndex + 1;
+    await log.propose(Buffer.from('w'));
+    await until(() => appendsTo(sent, 2n).some((m) => m.entries.some((e) => e.index === index)), 2_000);
+    const before = sent.length;
+    let sentWhenWaitingCallbackRan = -1;
+    setImmediate(() => {
+      sentWhenWaitingCallbackRan = sent.length;
+    });
+    ack(index);
+    await until(() => sentWhenWaitingCallbackRan >= 0, 2_000);
+    const notices = sent.slice(before, sentWhenWaitingCallbackRan).filter((m) => m.type === MessageType.MsgApp && m.commit >= index);
+    expect(notices.map((m) => m.to).sort()).toEqual([2n, 3n]);
     expect(fatal).toEqual([]);
   });
 });
