@@ -13,8 +13,10 @@ import { AuthGate } from './auth/authGate.js';
 import { tokenProviderFor } from './auth/jwtTokens.js';
 import { authStoreOf } from './auth/registry.js';
 import { clientCredentials, isSecureScheme } from './tls/clientTls.js';
+import { optimiseSooner } from './v8Tiering.js';
 
 async function main(): Promise<void> {
+  optimiseSooner();
   if (process.argv[2] === 'snapshot') {
     // `capstan snapshot save|status|restore` (etcdctl/etcdutl's commands), not a member.
     const { runSnapshotCommand } = await import('./cli/snapshotCommand.js');
