@@ -5,7 +5,12 @@ import type { WorkloadRun } from './workloadRun.js';
  * The same warm-up for every system on every fresh cluster, before anything is measured. capstan runs
  * on V8, which optimises its hot paths only after some thousands of calls: a fresh 3-member cluster's
  * first 400 one-client puts ran at a third of its steady rate, and it took ~3,000 puts to get there
- * (docs/bench.md, fourth round). etcd, compiled ahead of time, needs none and gets the same load.
+ * (docs/bench.md, fourth round). The one-client paths (an answer written at once, a read index round
+ * per read) are code that 16 clients barely run: even with the smaller tiering budget
+ * (src/server/v8Tiering.ts), after 600 one-client puts the next 1,000 ran ~10% below the steady rate
+ * with twice its p99, and one-client linearizable reads likewise (docs/bench.md, seventh round). So
+ * each one-client workload gets 2,000 requests of its own. etcd, compiled ahead of time, needs none
+ * and gets the same load.
  */
 
 interface WarmUpStep {
@@ -19,7 +24,9 @@ const WARM_UP: readonly WarmUpStep[] = [
   { workload: 'put', clients: 16, conns: 16, total: 4000 },
   { workload: 'range-s', clients: 16, conns: 16, total: 4000 },
   { workload: 'range-l', clients: 16, conns: 16, total: 2000 },
-  { workload: 'put', clients: 1, conns: 1, total: 600 },
+  { workload: 'put', clients: 1, conns: 1, total: 2000 },
+  { workload: 'range-l', clients: 1, conns: 1, total: 2000 },
+  { workload: 'range-s', clients: 1, conns: 1, total: 2000 },
 ];
 
 /** Runs the warm-up steps with `run` (the measuring tool), `scale` shrinking every count. */
