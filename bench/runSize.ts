@@ -9,7 +9,7 @@ import { processMemory } from './cluster/memory.js';
 import type { LatencySummary, Measurement, MemberMemory, Skipped, SystemName, ToolName } from './model.js';
 import type { BenchPlan, LoadStep } from './plan.js';
 import { runBenchmark } from './tools/etcdBenchmark.js';
-import { warmUp } from './warmUp.js';
+import { warmStep, warmUp } from './warmUp.js';
 import type { WorkloadRun } from './workloadRun.js';
 
 /** Everything measured on one (system, member count). */
@@ -72,6 +72,7 @@ export async function runSize(system: SystemName, size: number, plan: BenchPlan,
     await warmUp(common, (run) => runFor(warmTool, run), plan.mode === 'quick' ? 0.25 : 1);
     log(`${system} x${size}: warmed up`);
     for (const step of plan.steps) {
+      await warmStep({ ...step, ...common }, (run) => runFor(warmTool, run));
       for (const tool of plan.tools) {
         const run: WorkloadRun = { ...step, ...common };
         const base = { system, members: size, tool, workload: step.workload, clients: step.clients, conns: step.conns };

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { startBenchCluster } from './cluster/benchCluster.js';
 import type { LatencySummary, SystemName, WorkloadName } from './model.js';
 import { runBenchmark } from './tools/etcdBenchmark.js';
-import { warmUp } from './warmUp.js';
+import { warmStep, warmUp } from './warmUp.js';
 
 /*
  * The quick before/after check for performance work: `node dist/bench/spot.js [--members=3]
  * [--rounds=3] [--systems=etcd,capstan] [--scale=1] [--baseline=/other/checkout/dist/src/server/main.js]
- * [--cold] [--steps=put,watch]`. Each fresh cluster gets warmUp.ts's load first unless --cold;
+ * [--cold] [--steps=put,watch]`. Each fresh cluster gets warmUp.ts's load first, and each step one
+ * unmeasured run of itself, unless --cold;
  * --steps keeps the steps whose label starts with one of its words.
  * A fresh cluster per system per round, systems alternating, so a noisy neighbour hurts all alike;
  * etcd's benchmark tool; medians over rounds and each capstan build's ratio to etcd. `--baseline`
@@ -82,13 +83,15 @@ async function main(): Promise<void> {
         const common = { endpoints: cluster.endpoints, leader: cluster.leader, readKey: 'spot', keySize: 8, valueSize: 256, watchPutRate: 100, maxSeconds: 120 };
         if (!process.argv.includes('--cold')) await warmUp(common, runBenchmark, scale);
         for (const step of steps) {
-          const { summary } = await runBenchmark({
+          const run = {
             ...common,
             workload: step.workload,
             clients: step.clients,
             conns: step.conns,
             total: Math.max(step.clients, Math.round(step.total * scale)),
-          });
+          };
+          if (!process.argv.includes('--cold')) await warmStep(run, runBenchmark);
+          const { summary } = await runBenchmark(run);
           const key = `${label}\t${step.label}`;
           results.set(key, [...(results.get(key) ?? []), summary]);
           console.error(`round ${round + 1} ${label} ${step.label}: ${summary.throughput.toFixed(0)}/s p50 ${summary.p50Ms.toFixed(2)} ms p99 ${summary.p99Ms.toFixed(2)} ms errors ${summary.errors}`);
