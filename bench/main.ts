@@ -51,7 +51,7 @@ async function runBench(options: BenchOptions): Promise<void> {
       'Both systems run with default settings and the same etcd flags, one system at a time, every member on 127.0.0.1, data under the OS temp dir.',
       `Load tools: ${plan.tools.join(', ')} (benchmark = etcd's tools/benchmark; ts-load = capstan's bench/load on @grpc/grpc-js).`,
       `Steps: ${plan.steps.map((s) => `${s.workload} ${s.clients}c/${s.conns}conn×${s.total}`).join('; ')}; per-step limit ${plan.maxStepSeconds} s.`,
-      `Every fresh cluster of either system first gets the same unmeasured warm-up (bench/warmUp.ts: puts and reads at 16 clients, then each workload at one client and 100 watchers${plan.mode === 'quick' ? ', a quarter of the counts' : ''}), and every step one unmeasured run of itself just before it is measured: capstan's JIT needs a few thousand calls to reach its steady rate, and again after a change of workload.`,
+      `Every fresh cluster of either system first gets the same unmeasured warm-up (bench/warmUp.ts: puts and reads at 16 clients, then each workload at one client and 100 watchers${plan.mode === 'quick' ? ', a quarter of the counts' : ''}), and every step one unmeasured run of itself (at least 2,000 requests${plan.mode === 'quick' ? ', 500 in --quick' : ''}; watch steps their own count) just before it is measured: capstan's JIT needs a few thousand calls to reach its steady rate, and again after a change of workload.`,
     ],
     measurements: [],
     memory: [],

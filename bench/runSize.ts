@@ -72,7 +72,7 @@ export async function runSize(system: SystemName, size: number, plan: BenchPlan,
     await warmUp(common, (run) => runFor(warmTool, run), plan.mode === 'quick' ? 0.25 : 1);
     log(`${system} x${size}: warmed up`);
     for (const step of plan.steps) {
-      await warmStep({ ...step, ...common }, (run) => runFor(warmTool, run));
+      await warmStep({ ...step, ...common }, (run) => runFor(warmTool, run), plan.mode === 'quick' ? 500 : 2000);
       for (const tool of plan.tools) {
         const run: WorkloadRun = { ...step, ...common };
         const base = { system, members: size, tool, workload: step.workload, clients: step.clients, conns: step.conns };

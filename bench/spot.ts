@@ -90,7 +90,7 @@ async function main(): Promise<void> {
             conns: step.conns,
             total: Math.max(step.clients, Math.round(step.total * scale)),
           };
-          if (!process.argv.includes('--cold')) await warmStep(run, runBenchmark);
+          if (!process.argv.includes('--cold')) await warmStep(run, runBenchmark, Math.round(2000 * scale));
           const { summary } = await runBenchmark(run);
           const key = `${label}\t${step.label}`;
           results.set(key, [...(results.get(key) ?? []), summary]);

@@ -34,16 +34,19 @@ const WARM_UP: readonly WarmUpStep[] = [
 ];
 
 /**
- * Before each measured step, one unmeasured run of that same step. V8 re-tiers what a change of
+ * Before each measured step, one unmeasured run of that same step, of at least `minTotal` requests
+ * (watch steps keep their own count: their puts go at a fixed rate). V8 re-tiers what a change of
  * workload deoptimises, and the first run after one measured that: after 500 watched puts, the next
  * 1,000 one-client puts on a fresh 3-member cluster had a p99 of 3.4–3.6 ms (three clusters) against
  * 1.6–1.7 ms when the warm-up's watched puts came first; the watch step measured after 20,000 reads at
- * 256 clients had a p99 of 1.8–2.0 ms against 1.0–1.2 right after watched puts (docs/bench.md, seventh
- * round). etcd gets the same run.
+ * 256 clients had a p99 of 1.8–2.0 ms against 1.0–1.2 right after watched puts. One run of 1,000
+ * one-client puts was not enough (the next 1,000: p99 2.8–3.1 ms), 2,000 were (1.5–1.6 ms; docs/bench.md,
+ * seventh round). etcd gets the same run.
  */
-export async function warmStep(step: WorkloadRun, run: (w: WorkloadRun) => Promise<unknown>): Promise<void> {
+export async function warmStep(step: WorkloadRun, run: (w: WorkloadRun) => Promise<unknown>, minTotal = 2000): Promise<void> {
+  const total = step.workload === 'watch' ? step.total : Math.max(step.total, minTotal);
   try {
-    await run(step);
+    await run({ ...step, total });
   } catch {
     // The measured run that follows reports what went wrong.
   }
