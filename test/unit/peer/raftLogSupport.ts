@@ -47,7 +47,10 @@ export async function openTestRaftLog(
     await first.wal.append(before);
     await first.wal.close();
   }
-  const opened = await Wal.open(path.join(dir, 'wal'));
+  // A disk slowed by the rest of the suite must not send these logs' syncs to the thread pool: whether
+  // the log asks for inline syncs is what the tests here check, and the gate has tests of its own
+  // (test/unit/wal/inlineSync.test.ts). With the default budget, CI once saw a threaded sync here.
+  const opened = await Wal.open(path.join(dir, 'wal'), { inlineSyncBudgetMs: 10_000 });
   cleanups.push(() => opened.wal.close());
   const sent: Message[] = [];
   const fatal: Error[] = [];
