@@ -111,8 +111,10 @@ export interface ReadState {
 
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
 
-/** A message with every field at its zero value, overridden by `fields`. */
-/** Key order matters: decodeMessage (codec.ts) builds the same shape. */
+/**
+ * A message with every field at its zero value, overridden by `fields`. The key order matters:
+ * decodeMessage (codec.ts) builds the same shape.
+ */
 export function makeMessage(fields: Partial<Message> & { type: MessageType }): Message {
   return {
     to: NONE,

@@ -32,7 +32,7 @@ async function optimisedAfter250Calls(tuned: boolean): Promise<boolean> {
 describe('optimiseSooner', () => {
   it('makes V8 optimise a function after fewer calls, in a process already running', async () => {
     expect(await optimisedAfter250Calls(false)).toBe(false);
-    // Node 20's V8 is the one measured; a later one is left alone, and says so.
+    // Node 20's V8 is the one measured; a later one is left alone (budgetFlagApplies() is false there).
     expect(await optimisedAfter250Calls(true)).toBe(budgetFlagApplies());
   });
 
